@@ -1,0 +1,41 @@
+"""The Winnow application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app.config import Settings
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the app from settings (environment by default); `overrides` patch Flask config."""
+    from app.api import register_blueprints
+    from app.api.auth import authenticate
+    from app.api.errors import register_error_handlers
+    from app.cli import register_commands
+    from app.db import Database
+    from app.ratelimit import init_rate_limits
+    from workers.queue import make_queue
+
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        WINNOW_SETTINGS=settings,
+        WINNOW_MAX_BATCH=settings.max_batch_events,
+    )
+    app.config.update(overrides)
+    logging.getLogger("winnow").setLevel(settings.log_level)
+
+    app.extensions["winnow.db"] = Database(settings.effective_database_url)
+    app.extensions["winnow.queue"] = make_queue(settings.redis_url, settings.queue_name)
+    # Authentication must run before the rate limiter's hook, which keys on the caller.
+    app.before_request(authenticate)
+    init_rate_limits(app, settings)
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_commands(app)  # after init_rate_limits, so its stray command can be dropped
+    return app

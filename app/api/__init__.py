@@ -1,0 +1,29 @@
+"""The HTTP API: blueprints under /v1, one auth hook, problem+json errors, the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app
+
+from app.api import events, generations, health, taxonomy
+from app.api.request import respond
+from app.api.spec import build_openapi
+
+docs = Blueprint("docs", __name__)
+
+
+@docs.get("/v1/openapi.json")
+def openapi() -> Response:
+    document = current_app.extensions.get("winnow.openapi")
+    if document is None:
+        from importlib.metadata import version
+
+        document = build_openapi(current_app, "Winnow API", version("winnow"))
+        current_app.extensions["winnow.openapi"] = document
+    return respond(document)
+
+
+def register_blueprints(app: Flask) -> None:
+    for module in (events, generations, taxonomy):
+        app.register_blueprint(module.bp, url_prefix="/v1")
+    app.register_blueprint(health.bp)
+    app.register_blueprint(docs)

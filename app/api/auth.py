@@ -1,0 +1,40 @@
+"""One hook authenticates every request to an operation that declares a scope."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from app.api.errors import Problem
+from app.api.request import Caller, database
+from app.api.spec import OPERATIONS
+from app.services.keys import KeyRejected, has_scope, verify_token
+
+CHALLENGE = 'Bearer realm="winnow"'
+
+
+def _unauthorized(detail: str, error: str | None = None) -> Problem:
+    challenge = CHALLENGE + (f', error="{error}"' if error else "")
+    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate() -> None:
+    op = OPERATIONS.get(request.endpoint or "")
+    if op is None or op.scope is None:
+        return
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
+    with database().session() as session:
+        try:
+            key = verify_token(session, token)
+        except KeyRejected as exc:
+            raise _unauthorized(str(exc), "invalid_token") from None
+        allowed = has_scope(key, op.scope)
+        g.caller = Caller(key.id, key.prefix, key.project_id, tuple(key.scopes), key.rate_limit)
+    if not allowed:
+        raise Problem(403, "Forbidden", f"this API key lacks the '{op.scope}' scope",
+                      slug="insufficient-scope", extra={"required_scope": op.scope})

@@ -1,0 +1,160 @@
+"""RFC 9457 problem+json for every error the API returns.
+
+Messages are written here or taken from pydantic's error *messages*; request values are never
+echoed, so no user text reaches an error body or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from werkzeug.exceptions import HTTPException
+
+from app.services.errors import Invalid, NotFound
+
+log = logging.getLogger("winnow.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        slug: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.slug = slug or title.lower().replace(" ", "-")
+        self.errors = errors
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"urn:winnow:problem:{self.slug}",
+            "title": self.title,
+            "status": self.status,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if self.errors:
+            body["errors"] = self.errors
+        body["instance"] = request.path if request else None
+        body.update(self.extra)
+        return body
+
+    def response(self) -> Response:
+        resp = Response(orjson.dumps(self.body()), status=self.status, mimetype=PROBLEM_JSON)
+        for name, value in self.headers.items():
+            resp.headers[name] = value
+        return resp
+
+
+def _pointer(loc: Iterable[int | str]) -> str:
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def _dotted(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(body)"
+
+
+def _message(error: ErrorDetails) -> tuple[tuple[int | str, ...], str]:
+    """The field path and a message that never repeats the input value."""
+    loc = tuple(p for p in error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "union_tag_invalid":
+        return loc + ("type",), f"unknown event type; expected one of: {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return loc + ("type",), "field required: the event type"
+    if kind == "missing":
+        return loc, "field required"
+    if kind == "extra_forbidden":
+        return loc, "unknown field"
+    return loc, error["msg"]
+
+
+def field_errors(
+    exc: ValidationError, prefix: tuple[int | str, ...] = (), tags: Iterable[str] = ()
+) -> list[dict[str, str]]:
+    """pydantic errors as RFC 9457 `errors` members, each naming its field."""
+    tagset = set(tags)
+    out = []
+    for error in exc.errors(include_url=False, include_input=False):
+        loc, msg = _message(error)
+        if loc and loc[0] in tagset:  # a discriminated union puts the tag first: drop it
+            loc = loc[1:]
+        loc = prefix + loc
+        out.append({"pointer": _pointer(loc), "field": _dotted(loc), "detail": msg})
+    return out
+
+
+def validation_problem(errors: list[dict[str, str]], detail: str | None = None) -> Problem:
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors[:5]))
+    return Problem(
+        422,
+        "Validation failed",
+        detail or f"invalid field(s): {fields}",
+        slug="validation-error",
+        errors=errors,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem) -> Response:
+        return exc.response()
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> Response:
+        return Problem(404, "Not found", str(exc), slug="not-found").response()
+
+    @app.errorhandler(Invalid)
+    def _invalid(exc: Invalid) -> Response:
+        return Problem(422, "Validation failed", str(exc), slug="validation-error").response()
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        title = exc.name
+        detail = {
+            404: "no such endpoint",
+            405: f"method {request.method} not allowed here",
+            413: "request body too large",
+        }.get(status, exc.description if status != 500 else None)
+        problem = Problem(status, title, detail)
+        resp = problem.response()
+        original = exc.get_response()
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in original.headers:
+                resp.headers[header] = original.headers[header]
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Logged by type and stack only: the exception's text may hold request values.
+        log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method,
+                  request.url_rule.rule if request.url_rule else "?",
+                  "".join(traceback.format_tb(exc.__traceback__)))
+        return Problem(500, "Internal server error", "an unexpected error; it has been logged",
+                       slug="internal").response()

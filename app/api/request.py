@@ -1,0 +1,89 @@
+"""Reading requests: JSON bodies, query strings and the caller's identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from flask import Response, current_app, g, request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.api.errors import Problem, field_errors, validation_problem
+from app.db import Database
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Caller:
+    key_id: int
+    key_prefix: str
+    project_id: int
+    scopes: tuple[str, ...]
+    rate_limit: str | None
+
+
+def caller() -> Caller:
+    auth: Caller = g.caller
+    return auth
+
+
+def database() -> Database:
+    db: Database = current_app.extensions["winnow.db"]
+    return db
+
+
+def json_body() -> Any:
+    """The parsed body, or a problem: 415 if not JSON, 413 if too large, 400 if malformed."""
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise Problem(415, "Unsupported media type",
+                      "send the body as JSON with Content-Type: application/json")
+    if request.content_encoding not in (None, "", "identity"):
+        raise Problem(415, "Unsupported media type", "compressed request bodies are not accepted")
+    data = request.get_data(cache=False)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
+    if not data.strip():
+        raise Problem(400, "Malformed JSON", "the request body is empty", slug="malformed-json")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, "Malformed JSON",
+                      f"body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                      slug="malformed-json") from None
+
+
+def validate(adapter: TypeAdapter[Any] | type[M], data: Any, prefix: tuple[int | str, ...] = (),
+             tags: tuple[str, ...] = ()) -> Any:
+    try:
+        if isinstance(adapter, TypeAdapter):
+            return adapter.validate_python(data)
+        return adapter.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(field_errors(exc, prefix, tags)) from None
+
+
+def query_args(model: type[M]) -> M:
+    """Validate the query string; a parameter given twice is a list only where the model says."""
+    values: dict[str, Any] = {}
+    for name in request.args:
+        info = model.model_fields.get(name)
+        many = info is not None and "list" in str(info.annotation)
+        values[name] = request.args.getlist(name) if many else request.args.get(name)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        errors = [
+            {"pointer": "", "field": e["field"], "detail": e["detail"]}
+            for e in field_errors(exc)
+        ]
+        raise Problem(400, "Bad query parameter",
+                      f"invalid query parameter(s): {', '.join(e['field'] for e in errors)}",
+                      slug="bad-query", errors=errors) from None
+
+
+def respond(payload: BaseModel | dict[str, Any], status: int = 200) -> Response:
+    if isinstance(payload, BaseModel):
+        body = payload.model_dump_json(exclude_none=False).encode()
+    else:
+        body = orjson.dumps(payload)
+    return Response(body, status=status, mimetype="application/json")

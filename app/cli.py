@@ -1,0 +1,281 @@
+"""The `winnow` command (Flask's click CLI): run the service, workers, keys, schemas."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app.config import Settings
+
+
+def _make_app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _db() -> Any:
+    return current_app.extensions["winnow.db"]
+
+
+class WinnowGroup(FlaskGroup):
+    """Flask's CLI group without the options meant for generic Flask apps (-A, -e, --debug)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.params = [p for p in self.params if p.name not in {"env_file", "app", "debug"}]
+
+    def _load_plugin_commands(self) -> None:
+        """Other packages' `flask.commands` entry points are not Winnow commands."""
+
+
+@click.group(cls=WinnowGroup, create_app=_make_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Winnow: capture feedback on LLM output and curate it into datasets.
+
+    Configuration comes from WINNOW_* environment variables (see docs/configuration.md).
+    With none set, everything runs embedded: SQLite and an in-process queue.
+    """
+
+
+def register_commands(app: Flask) -> None:
+    """Commands that need the app; `main` finds them through the app's CLI group."""
+    app.cli.commands.pop("limiter", None)  # Flask-Limiter's own; not part of Winnow's CLI
+    for command in (up, serve, worker, db, keys, projects, schemas):
+        app.cli.add_command(command)
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on [default: WINNOW_HOST or "
+              "127.0.0.1].")
+@click.option("--port", type=int, default=None, help="[default: WINNOW_PORT or 8000]")
+@click.option("--project", "slug", default="local", show_default=True,
+              help="Project to create on first start.")
+@with_appcontext
+def up(host: str | None, port: int | None, slug: str) -> None:
+    """Run the whole service embedded: migrate, create a project and key, serve.
+
+    With no configuration this uses an SQLite file under WINNOW_DATA_DIR and an in-process
+    queue; nothing else needs installing. The API key is printed once, when it is created.
+    """
+    from app.migrate import upgrade
+    from app.server import serve_embedded
+    from app.services.keys import Scope, create_key, list_keys
+    from app.services.projects import get_or_create_project
+
+    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    database = _db()
+    upgrade(database.engine)
+    with database.session() as session:
+        project = get_or_create_project(session, slug)
+        token = None
+        if not list_keys(session, project):
+            scopes = [Scope.EVENTS_WRITE, Scope.EVENTS_READ, Scope.DATASETS_READ, Scope.ADMIN]
+            token = create_key(session, project, "winnow up", scopes).token
+    host = host or settings.host
+    port = port if port is not None else settings.port
+    click.echo(f"Winnow is up on http://{host}:{port} (project '{slug}')")
+    click.echo(f"  database: {database.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"  queue:    {'RQ on ' + settings.redis_url if settings.redis_url else 'in-process'}")
+    if token:
+        click.echo(f"  API key (shown once, keep it): {token}")
+    else:
+        click.echo("  API key: created on first start; make another with "
+                   f"`winnow keys create --project {slug}`")
+    sys.stdout.flush()
+    serve_embedded(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.option("--host", default=None, help="[default: WINNOW_HOST or 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="[default: WINNOW_PORT or 8000]")
+@click.option("--workers", type=int, default=lambda: os.cpu_count() or 1,
+              help="Processes [default: one per core].")
+@click.option("--threads", type=int, default=4, show_default=True, help="Threads per process.")
+@with_appcontext
+def serve(host: str | None, port: int | None, workers: int, threads: int) -> None:
+    """Run the production server (gunicorn). Run `winnow db upgrade` first."""
+    from app.migrate import is_current
+    from app.server import serve_production
+
+    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    if not is_current(_db().engine):
+        _fail("the database schema is not up to date: run `winnow db upgrade` first")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    serve_production(app, host or settings.host,
+                     port if port is not None else settings.port, workers, threads)
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker on WINNOW_REDIS_URL; start as many as you like, anywhere."""
+    from rq import Worker
+
+    from workers.queue import redis_connection
+
+    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    if not settings.redis_url:
+        _fail("WINNOW_REDIS_URL is not set: workers share jobs through Redis "
+              "(the embedded mode runs jobs inside `winnow up` instead)")
+    assert settings.redis_url is not None
+    connection = redis_connection(settings.redis_url)
+    Worker([settings.queue_name], connection=connection).work(
+        burst=burst, with_scheduler=True, logging_level=settings.log_level)
+
+
+@click.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from app.migrate import current_revision, upgrade
+
+    engine = _db().engine
+    upgrade(engine, revision)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the database's revision and the code's head."""
+    from app.migrate import current_revision, head_revision
+
+    engine = _db().engine
+    click.echo(f"current: {current_revision(engine)}  head: {head_revision(engine)}")
+
+
+@click.group()
+def keys() -> None:
+    """API keys: create (shown once), list, revoke."""
+
+
+@keys.command("create")
+@click.option("--project", "slug", required=True, help="Project slug.")
+@click.option("--name", default="cli", show_default=True, help="A label to recognise the key.")
+@click.option("--scope", "scopes", multiple=True,
+              help="Repeatable: events:write, events:read, datasets:read, admin "
+              "[default: events:write and events:read].")
+@click.option("--rate-limit", default=None, help="Override WINNOW_RATE_LIMIT, e.g. '50/second'.")
+@with_appcontext
+def keys_create(slug: str, name: str, scopes: tuple[str, ...], rate_limit: str | None) -> None:
+    """Create a key and print it; only its hash is stored."""
+    from app.services.errors import ServiceError
+    from app.services.keys import DEFAULT_SCOPES, create_key
+    from app.services.projects import get_project
+
+    try:
+        with _db().session() as session:
+            issued = create_key(session, get_project(session, slug), name,
+                                scopes or DEFAULT_SCOPES, rate_limit)
+    except ServiceError as exc:
+        _fail(str(exc))
+    click.echo(issued.token)
+
+
+@keys.command("list")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def keys_list(slug: str) -> None:
+    """List a project's keys by prefix (secrets are never shown again)."""
+    from app.services.errors import ServiceError
+    from app.services.keys import list_keys
+    from app.services.projects import get_project
+
+    try:
+        with _db().session() as session:
+            rows = list_keys(session, get_project(session, slug))
+    except ServiceError as exc:
+        _fail(str(exc))
+    click.echo(f"{'PREFIX':14} {'NAME':20} {'SCOPES':45} {'CREATED':20} STATE")
+    for k in rows:
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        click.echo(f"{k.prefix:14} {k.name[:20]:20} {','.join(k.scopes):45} "
+                   f"{k.created_at:%Y-%m-%d %H:%M:%S}  {state}")
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+@with_appcontext
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key with PREFIX (the part after 'wn_'); takes effect at once."""
+    from app.services.errors import ServiceError
+    from app.services.keys import revoke_key
+
+    try:
+        with _db().session() as session:
+            revoke_key(session, prefix)
+    except ServiceError as exc:
+        _fail(str(exc))
+    click.echo(f"revoked {prefix}")
+
+
+@click.group()
+def projects() -> None:
+    """Projects (tenants)."""
+
+
+@projects.command("create")
+@click.argument("slug")
+@click.option("--name", default=None)
+@with_appcontext
+def projects_create(slug: str, name: str | None) -> None:
+    """Create a project."""
+    from app.services.errors import ServiceError
+    from app.services.projects import create_project
+
+    try:
+        with _db().session() as session:
+            create_project(session, slug, name)
+    except ServiceError as exc:
+        _fail(str(exc))
+    click.echo(f"created project {slug}")
+
+
+@projects.command("list")
+@with_appcontext
+def projects_list() -> None:
+    """List projects."""
+    from sqlalchemy import select
+
+    from app.models import Project
+
+    with _db().session() as session:
+        for p in session.scalars(select(Project).order_by(Project.id)):
+            click.echo(f"{p.slug:30} {p.name}")
+
+
+@click.group()
+def schemas() -> None:
+    """JSON Schemas of the public payloads, kept in schemas/."""
+
+
+@schemas.command("write")
+@click.option("--dir", "directory", default="schemas", show_default=True,
+              type=click.Path(file_okay=False))
+@click.option("--check", is_flag=True, help="Write nothing; fail if a file differs.")
+def schemas_write(directory: str, check: bool) -> None:
+    """Generate the schemas from the pydantic models (never edit them by hand)."""
+    from app.payloads.registry import write_schemas
+
+    changed = write_schemas(directory, check=check)
+    if check and changed:
+        _fail(f"schemas out of date: {', '.join(changed)}; run `winnow schemas write`")
+    click.echo("schemas up to date" if not changed else f"wrote {len(changed)} schema(s)")

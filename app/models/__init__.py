@@ -1,0 +1,8 @@
+"""SQLAlchemy tables only; behaviour lives in app.services."""
+
+from app.models.base import Base
+from app.models.event import Event
+from app.models.generation import Generation
+from app.models.project import ApiKey, Project
+
+__all__ = ["ApiKey", "Base", "Event", "Generation", "Project"]

@@ -1,0 +1,36 @@
+"""Feedback events. An event names its generation by the client's id, so it can arrive first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, BigId, utcnow
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        # Link to generations (project_id, external_id): works whichever arrives first.
+        Index("ix_events_project_generation", "project_id", "generation_ref"),
+        Index("ix_events_project_user", "project_id", "user_id"),
+        Index("ix_events_project_occurred", "project_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    generation_ref: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(32))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    text: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    body_hash: Mapped[str] = mapped_column(String(64))

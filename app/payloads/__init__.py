@@ -1,0 +1,1 @@
+"""Pydantic models of every public payload; schemas/ is generated from these."""

@@ -1,0 +1,1 @@
+"""Use cases shared by the HTTP API, the CLI and the workers."""

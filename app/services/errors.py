@@ -1,0 +1,15 @@
+"""Errors raised by services; the API turns them into problem+json, the CLI into messages."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A request that cannot be carried out, with a message safe to show the caller."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class Invalid(ServiceError):
+    pass

@@ -1,0 +1,121 @@
+"""Feedback events: store a batch idempotently, list with filters and a cursor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Table, select
+from sqlalchemy.orm import Session
+
+from app.feedback import EVENT_TYPES, SignalMap
+from app.models import Event
+from app.models.base import utcnow
+from app.payloads.events import EventIn, EventOut
+from app.services.errors import Invalid
+from app.services.ingest import Outcome, body_hash, store_rows
+
+EVENTS = Event.__table__
+assert isinstance(EVENTS, Table)
+
+
+def event_row(project_id: int, event: EventIn, received_at: datetime) -> dict[str, Any]:
+    return {
+        "project_id": project_id,
+        "external_id": event.id,
+        "generation_ref": event.generation_id,
+        "type": event.type,
+        "rating": getattr(event, "rating", None),
+        "text": getattr(event, "text", None),
+        "reason": getattr(event, "reason", None),
+        "user_id": event.user_id,
+        "occurred_at": event.timestamp or received_at,
+        "received_at": received_at,
+        "metadata": event.metadata,  # the column behind the ORM attribute `meta`
+        "body_hash": body_hash(event),
+    }
+
+
+def store_events(session: Session, project_id: int, events: Sequence[EventIn]) -> list[Outcome]:
+    now = utcnow()
+    rows = [event_row(project_id, e, now) for e in events]
+    return store_rows(session, EVENTS, project_id, rows)
+
+
+def get_event(session: Session, project_id: int, external_id: str) -> Event | None:
+    return session.scalar(
+        select(Event).where(Event.project_id == project_id, Event.external_id == external_id)
+    )
+
+
+def to_out(event: Event, signals: SignalMap) -> EventOut:
+    return EventOut(
+        id=event.external_id,
+        type=event.type,
+        kind=EVENT_TYPES[event.type].kind,
+        signal=signals.signal(event.type, event.rating),
+        generation_id=event.generation_ref,
+        user_id=event.user_id,
+        rating=event.rating,
+        text=event.text,
+        reason=event.reason,
+        timestamp=event.occurred_at,
+        received_at=event.received_at,
+        metadata=event.meta,
+    )
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    generation_id: str | None = None
+    types: tuple[str, ...] = ()
+    user_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"e:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tag, _, value = raw.partition(":")
+        if tag != "e" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("cursor is not one this API returned") from None
+
+
+def _filtered(project_id: int, f: EventFilter) -> Select[tuple[Event]]:
+    query = select(Event).where(Event.project_id == project_id)
+    if f.generation_id is not None:
+        query = query.where(Event.generation_ref == f.generation_id)
+    if f.types:
+        query = query.where(Event.type.in_(f.types))
+    if f.user_id is not None:
+        query = query.where(Event.user_id == f.user_id)
+    if f.since is not None:
+        query = query.where(Event.occurred_at >= f.since)
+    if f.until is not None:
+        query = query.where(Event.occurred_at < f.until)
+    return query
+
+
+def list_events(
+    session: Session, project_id: int, f: EventFilter, cursor: str | None, limit: int
+) -> tuple[list[Event], str | None]:
+    """A page in order of receipt; the cursor is the last row's id, so pages never overlap."""
+    query = _filtered(project_id, f)
+    if cursor:
+        query = query.where(Event.id > decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Event.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)

@@ -1,0 +1,110 @@
+"""API keys: shown once, stored as a sha256 of a 256-bit secret, scoped, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from limits import parse_many
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import ApiKey, Project
+from app.models.base import utcnow
+from app.services.errors import Invalid, NotFound
+
+TOKEN_PREFIX = "wn"
+
+
+class Scope(StrEnum):
+    EVENTS_WRITE = "events:write"
+    EVENTS_READ = "events:read"
+    DATASETS_READ = "datasets:read"
+    ADMIN = "admin"
+
+
+DEFAULT_SCOPES = (Scope.EVENTS_WRITE, Scope.EVENTS_READ)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    token: str  # shown to the user once, never stored
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_scopes(values: list[str] | tuple[str, ...]) -> list[str]:
+    known = {s.value for s in Scope}
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise Invalid(f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return sorted(set(values))
+
+
+def create_key(
+    session: Session,
+    project: Project,
+    name: str,
+    scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
+    rate_limit: str | None = None,
+) -> IssuedKey:
+    if rate_limit is not None:
+        try:
+            parse_many(rate_limit)
+        except ValueError:
+            raise Invalid("rate limit must look like '100/second' or '1000 per minute'") from None
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        project_id=project.id,
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash(secret),
+        scopes=parse_scopes(list(scopes)),
+        rate_limit=rate_limit,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(key=key, token=f"{TOKEN_PREFIX}_{prefix}_{secret}")
+
+
+class KeyRejected(Exception):
+    """Why a presented token was not accepted; the message is safe to return."""
+
+
+def verify_token(session: Session, token: str) -> ApiKey:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
+        raise KeyRejected("malformed API key")
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    # Compare even when the prefix is unknown, so timing says nothing about which prefixes exist.
+    expected = key.secret_hash if key is not None else "0" * 64
+    if not hmac.compare_digest(expected, _hash(parts[2])) or key is None:
+        raise KeyRejected("invalid API key")
+    if key.revoked_at is not None:
+        raise KeyRejected("API key has been revoked")
+    return key
+
+
+def has_scope(key: ApiKey, scope: str) -> bool:
+    return Scope.ADMIN.value in key.scopes or scope in key.scopes
+
+
+def list_keys(session: Session, project: Project) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(ApiKey.project_id == project.id)
+                                .order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, prefix: str) -> ApiKey:
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
