@@ -8,7 +8,7 @@ from flask import Blueprint, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.api.batch import ingest
-from app.api.request import caller, database, json_body, query_args, respond
+from app.api.request import bad_query, caller, database, json_body, query_args, respond
 from app.api.spec import operation
 from app.feedback import EVENT_TYPES
 from app.models import Project
@@ -23,7 +23,7 @@ from app.payloads.events import (
     EventResult,
 )
 from app.services import events as service
-from app.services.errors import NotFound
+from app.services.errors import Invalid, NotFound
 from app.services.projects import signal_map
 
 bp = Blueprint("events", __name__)
@@ -77,7 +77,10 @@ def list_events() -> Response:
     f = service.EventFilter(q.generation_id, tuple(q.type or ()), q.user_id, q.since, q.until)
     with database().session() as session:
         signals = signal_map(session.get_one(Project, project_id))
-        rows, next_cursor = service.list_events(session, project_id, f, q.cursor, q.limit)
+        try:
+            rows, next_cursor = service.list_events(session, project_id, f, q.cursor, q.limit)
+        except Invalid as exc:
+            raise bad_query([("cursor", str(exc))]) from None
         page = EventPage(data=[service.to_out(r, signals) for r in rows], next_cursor=next_cursor)
     return respond(page)
 

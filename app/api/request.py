@@ -72,13 +72,14 @@ def query_args(model: type[M]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        errors = [
-            {"pointer": "", "field": e["field"], "detail": e["detail"]}
-            for e in field_errors(exc)
-        ]
-        raise Problem(400, "Bad query parameter",
-                      f"invalid query parameter(s): {', '.join(e['field'] for e in errors)}",
-                      slug="bad-query", errors=errors) from None
+        raise bad_query([(e["field"], e["detail"]) for e in field_errors(exc)]) from None
+
+
+def bad_query(errors: list[tuple[str, str]]) -> Problem:
+    names = ", ".join(dict.fromkeys(name for name, _ in errors))
+    return Problem(400, "Bad query parameter", f"invalid query parameter(s): {names}",
+                   slug="bad-query",
+                   errors=[{"pointer": "", "field": name, "detail": d} for name, d in errors])
 
 
 def respond(payload: BaseModel | dict[str, Any], status: int = 200) -> Response:

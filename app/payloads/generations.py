@@ -44,7 +44,7 @@ class GenerationIn(BaseModel):
     org_id: Identifier | None = None
     latency_ms: Count | None = None
     tokens: TokenUsage | None = None
-    cost_usd: Annotated[StrictFloat | StrictInt, Field(ge=0, le=1_000_000)] | None = None
+    cost_usd: Annotated[StrictFloat, Field(ge=0, le=1_000_000)] | None = None
     metadata: Metadata | None = None
     created_at: AwareDatetime | None = None
 

@@ -40,38 +40,35 @@ def _insert(session: Session, table: Table) -> Any:
 def store_rows(
     session: Session, table: Table, project_id: int, rows: Sequence[dict[str, Any]]
 ) -> list[Outcome]:
-    """Insert rows that are new; return, in input order, what happened to each."""
-    outcomes: list[Outcome | None] = [None] * len(rows)
+    """Insert rows that are new; return, in input order, what happened to each.
+
+    An id repeated within the batch is judged against the body that ends up stored: the stored
+    one if the id was already known, else the batch's first occurrence.
+    """
     first_seen: dict[str, int] = {}
-    fresh: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
-        seen = first_seen.get(row["external_id"])
-        if seen is None:
-            first_seen[row["external_id"]] = i
-            fresh.append(row)
-        else:  # the same id twice in one batch: judged against the first
-            same = rows[seen]["body_hash"] == row["body_hash"]
-            outcomes[i] = "duplicate" if same else "conflict"
+        first_seen.setdefault(row["external_id"], i)
+    fresh = [rows[i] for i in first_seen.values()]
 
-    created: set[str] = set()
-    if fresh:
-        stmt = (
-            _insert(session, table)
-            .on_conflict_do_nothing(index_elements=["project_id", "external_id"])
-            .returning(table.c.external_id)
-        )
-        created = set(session.scalars(stmt, fresh))
-    existing_ids = [r["external_id"] for r in fresh if r["external_id"] not in created]
-    existing: dict[str, str] = {}
-    if existing_ids:
+    stmt = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=["project_id", "external_id"])
+        .returning(table.c.external_id)
+    )
+    created = set(session.scalars(stmt, fresh)) if fresh else set()
+    stored = {ext: rows[i]["body_hash"] for ext, i in first_seen.items() if ext in created}
+    known = [ext for ext in first_seen if ext not in created]
+    if known:
         query = select(table.c.external_id, table.c.body_hash).where(
-            table.c.project_id == project_id, table.c.external_id.in_(existing_ids)
+            table.c.project_id == project_id, table.c.external_id.in_(known)
         )
-        existing = {ext: h for ext, h in session.execute(query)}
+        stored.update({ext: h for ext, h in session.execute(query)})
 
-    for ext, i in first_seen.items():
-        if ext in created:
-            outcomes[i] = "created"
+    outcomes: list[Outcome] = []
+    for i, row in enumerate(rows):
+        ext = row["external_id"]
+        if ext in created and first_seen[ext] == i:
+            outcomes.append("created")
         else:
-            outcomes[i] = "duplicate" if existing.get(ext) == rows[i]["body_hash"] else "conflict"
-    return [o for o in outcomes if o is not None]
+            outcomes.append("duplicate" if stored.get(ext) == row["body_hash"] else "conflict")
+    return outcomes
