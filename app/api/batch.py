@@ -6,6 +6,7 @@ gets a result; nothing valid is lost because a neighbour was bad.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,12 +14,14 @@ from flask import Response, current_app
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from app.api.errors import Problem, field_errors, validation_problem
+from app.api.errors import Problem, field_errors, safe_name, validation_problem
 from app.api.request import caller, database, respond, validate
+from app.payloads.common import IDENTIFIER_PATTERN
 from app.payloads.events import BatchResult, BatchSummary, EventResult
 from app.payloads.problem import ProblemFieldError
 from app.services.ingest import Outcome
 
+IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 Store = Callable[[Session, int, Sequence[Any]], list[Outcome]]
 
 
@@ -49,7 +52,8 @@ def _ingest_batch(
 ) -> Response:
     extra = sorted(set(body) - {batch_key})
     if extra:
-        raise validation_problem([{"pointer": f"/{extra[0]}", "field": extra[0],
+        name = safe_name(extra[0])
+        raise validation_problem([{"pointer": f"/{name}", "field": name,
                                    "detail": "unknown field"}])
     items = body[batch_key]
     if not isinstance(items, list) or not items:
@@ -72,7 +76,8 @@ def _ingest_batch(
             raw_id = raw.get("id") if isinstance(raw, dict) else None
             results.append(EventResult(
                 index=i,
-                id=raw_id if isinstance(raw_id, str) and len(raw_id) <= 128 else None,
+                # Echo the id only when it is a well-formed one: never a hostile string.
+                id=raw_id if isinstance(raw_id, str) and IDENTIFIER.match(raw_id) else None,
                 status="invalid",
                 errors=[ProblemFieldError(**e) for e in field_errors(exc, (batch_key, i), tags)],
             ))

@@ -7,6 +7,7 @@ echoed, so no user text reaches an error body or a log line.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -66,6 +67,18 @@ class Problem(Exception):
         return resp
 
 
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def safe_name(name: str) -> str:
+    """Field names can come from the request (unknown keys): name only plausible ones."""
+    return name if _NAME.match(name) else "*"
+
+
+def _safe(loc: Iterable[int | str]) -> tuple[int | str, ...]:
+    return tuple(p if isinstance(p, int) else safe_name(p) for p in loc)
+
+
 def _pointer(loc: Iterable[int | str]) -> str:
     parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
     return "/" + "/".join(parts) if parts else ""
@@ -104,7 +117,7 @@ def field_errors(
         loc, msg = _message(error)
         if loc and loc[0] in tagset:  # a discriminated union puts the tag first: drop it
             loc = loc[1:]
-        loc = prefix + loc
+        loc = prefix + _safe(loc)
         out.append({"pointer": _pointer(loc), "field": _dotted(loc), "detail": msg})
     return out
 
