@@ -86,7 +86,8 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     port = port if port is not None else settings.port
     click.echo(f"Winnow is up on http://{host}:{port} (project '{slug}')")
     click.echo(f"  database: {database.engine.url.render_as_string(hide_password=True)}")
-    click.echo(f"  queue:    {'RQ on ' + settings.redis_url if settings.redis_url else 'in-process'}")
+    queue = f"RQ on {settings.redis_url}" if settings.redis_url else "in-process"
+    click.echo(f"  queue:    {queue}")
     if token:
         click.echo(f"  API key (shown once, keep it): {token}")
     else:

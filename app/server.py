@@ -1,4 +1,4 @@
-"""Serving: gunicorn for production (`winnow serve`), waitress for the embedded mode (`winnow up`)."""
+"""Serving: gunicorn in production (`winnow serve`), waitress embedded (`winnow up`)."""
 
 from __future__ import annotations
 

@@ -97,9 +97,9 @@ def _message(error: ErrorDetails) -> tuple[tuple[int | str, ...], str]:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "union_tag_invalid":
-        return loc + ("type",), f"unknown event type; expected one of: {ctx.get('expected_tags')}"
+        return (*loc, "type"), f"unknown event type; expected one of: {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
-        return loc + ("type",), "field required: the event type"
+        return (*loc, "type"), "field required: the event type"
     if kind == "missing":
         return loc, "field required"
     if kind == "extra_forbidden":

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from app.feedback import Kind, Signal
-from app.payloads.problem import ProblemFieldError
 from app.payloads.common import Identifier, Metadata, ShortLabel, Text
+from app.payloads.problem import ProblemFieldError
 
 
 class _EventBase(BaseModel):

@@ -50,7 +50,8 @@ def write_schemas(directory: str | Path, check: bool = False) -> list[str]:
             if not check:
                 out.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)
-    stale = sorted(p.name for p in out.glob("*.json") if p.name not in expected) if out.exists() else []
+    present = sorted(p.name for p in out.glob("*.json")) if out.exists() else []
+    stale = [name for name in present if name not in expected]
     for name in stale:
         changed.append(name)
         if not check:

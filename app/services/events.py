@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
@@ -19,8 +19,7 @@ from app.payloads.events import EventIn, EventOut
 from app.services.errors import Invalid
 from app.services.ingest import Outcome, body_hash, store_rows
 
-EVENTS = Event.__table__
-assert isinstance(EVENTS, Table)
+EVENTS = cast(Table, Event.__table__)
 
 
 def event_row(project_id: int, event: EventIn, received_at: datetime) -> dict[str, Any]:
@@ -93,7 +92,7 @@ def decode_cursor(cursor: str) -> int:
         raise Invalid("cursor is not one this API returned") from None
 
 
-def _filtered(project_id: int, f: EventFilter) -> Select[tuple[Event]]:
+def _filtered(project_id: int, f: EventFilter) -> Select[Event]:
     query = select(Event).where(Event.project_id == project_id)
     if f.generation_id is not None:
         query = query.where(Event.generation_ref == f.generation_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
@@ -22,8 +22,7 @@ from app.payloads.generations import (
 )
 from app.services.ingest import Outcome, body_hash, store_rows
 
-GENERATIONS = Generation.__table__
-assert isinstance(GENERATIONS, Table)
+GENERATIONS = cast(Table, Generation.__table__)
 
 
 def generation_row(project_id: int, g: GenerationIn, received_at: datetime) -> dict[str, Any]:

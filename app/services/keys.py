@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,7 +40,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def parse_scopes(values: list[str] | tuple[str, ...]) -> list[str]:
+def parse_scopes(values: Sequence[str]) -> list[str]:
     known = {s.value for s in Scope}
     unknown = [v for v in values if v not in known]
     if unknown:
@@ -51,7 +52,7 @@ def create_key(
     session: Session,
     project: Project,
     name: str,
-    scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
     rate_limit: str | None = None,
 ) -> IssuedKey:
     if rate_limit is not None:
