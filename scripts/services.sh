@@ -3,6 +3,7 @@
 #   scripts/services.sh start   installs them with apt-get if missing, starts them, prints env
 #   scripts/services.sh stop
 #   scripts/services.sh env     prints the WINNOW_TEST_* variables for the running servers
+#   scripts/services.sh status  exits 0 when both are running
 # Data lives under $WINNOW_VAR (default: ./var), ports are $WINNOW_PG_PORT / $WINNOW_REDIS_PORT.
 set -euo pipefail
 
@@ -90,9 +91,16 @@ stop() {
   log "stopped"
 }
 
+running() {
+  local bin; bin=$(pg_bin || true)
+  [ -n "$bin" ] && [ -s "$pg_data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$pg_data" status \
+    >/dev/null 2>&1 && redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1
+}
+
 case "${1:-}" in
   start) ensure_installed; start_pg; start_redis; print_env ;;
+  status) if running; then echo running; else echo stopped; exit 1; fi ;;
   stop) stop ;;
   env) print_env ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
