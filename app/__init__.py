@@ -15,6 +15,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.api import register_blueprints
     from app.api.auth import authenticate
     from app.api.errors import register_error_handlers
+    from app.api.request import close_request_session
     from app.cli import register_commands
     from app.db import Database
     from app.ratelimit import init_rate_limits
@@ -34,8 +35,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["winnow.queue"] = make_queue(settings.redis_url, settings.queue_name)
     # Authentication must run before the rate limiter's hook, which keys on the caller.
     app.before_request(authenticate)
+    app.teardown_appcontext(close_request_session)
     init_rate_limits(app, settings)
     register_error_handlers(app)
     register_blueprints(app)
-    register_commands(app)  # after init_rate_limits, so its stray command can be dropped
+    register_commands(app)
     return app

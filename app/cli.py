@@ -50,7 +50,6 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands that need the app; `main` finds them through the app's CLI group."""
-    app.cli.commands.pop("limiter", None)  # Flask-Limiter's own; not part of Winnow's CLI
     for command in (up, serve, worker, db, keys, projects, schemas):
         app.cli.add_command(command)
 

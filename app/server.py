@@ -23,8 +23,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
-def serve_production(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
-    GunicornServer(app, {
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The production settings; the benchmark's bare-Flask baseline is served with these too."""
+    return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
@@ -35,9 +36,14 @@ def serve_production(app: Flask, host: str, port: int, workers: int, threads: in
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,
-        # Connections opened before the fork must not be shared by workers.
-        "post_fork": lambda _server, _worker: app.extensions["winnow.db"].dispose(),
-    }).run()
+    }
+
+
+def serve_production(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    options = gunicorn_options(host, port, workers, threads)
+    # Connections opened before the fork must not be shared by workers.
+    options["post_fork"] = lambda _server, _worker: app.extensions["winnow.db"].dispose()
+    GunicornServer(app, options).run()
 
 
 def serve_embedded(app: Flask, host: str, port: int, threads: int = 8) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from app.api.errors import Problem
-from app.api.request import Caller, database
+from app.api.request import Caller, request_session
 from app.api.spec import OPERATIONS
 from app.services.keys import KeyRejected, has_scope, verify_token
 
@@ -28,13 +28,12 @@ def authenticate() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
-    with database().session() as session:
-        try:
-            key = verify_token(session, token)
-        except KeyRejected as exc:
-            raise _unauthorized(str(exc), "invalid_token") from None
-        allowed = has_scope(key, op.scope)
-        g.caller = Caller(key.id, key.prefix, key.project_id, tuple(key.scopes), key.rate_limit)
+    try:
+        key = verify_token(request_session(), token)
+    except KeyRejected as exc:
+        raise _unauthorized(str(exc), "invalid_token") from None
+    allowed = has_scope(key, op.scope)
+    g.caller = Caller(key.id, key.prefix, key.project_id, key.scopes, key.rate_limit)
     if not allowed:
         raise Problem(403, "Forbidden", f"this API key lacks the '{op.scope}' scope",
                       slug="insufficient-scope", extra={"required_scope": op.scope})

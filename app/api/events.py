@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from flask import Blueprint, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.batch import ingest
-from app.api.request import bad_query, caller, database, json_body, query_args, respond
+from app.api.request import bad_query, caller, json_body, query_args, respond, transaction
 from app.api.spec import operation
 from app.feedback import EVENT_TYPES
 from app.models import Project
-from app.payloads.common import Identifier
+from app.payloads.common import Identifier, Timestamp
 from app.payloads.events import (
     EVENT_ADAPTER,
+    EVENT_LIST_ADAPTER,
     BatchResult,
     EventBatchIn,
     EventIn,
@@ -49,6 +50,7 @@ TAGS = tuple(EVENT_TYPES)
 )
 def post_events() -> Response:
     return ingest(json_body(), batch_key="events", adapter=EVENT_ADAPTER,
+                  batch_adapter=EVENT_LIST_ADAPTER,
                   store=service.store_events, location="/v1/events/{id}", tags=TAGS)
 
 
@@ -57,8 +59,8 @@ class EventQuery(BaseModel):
     generation_id: Identifier | None = None
     type: list[EventTypeName] | None = Field(default=None, description="Repeat to match several.")
     user_id: Identifier | None = None
-    since: AwareDatetime | None = Field(default=None, description="timestamp >= since")
-    until: AwareDatetime | None = Field(default=None, description="timestamp < until")
+    since: Timestamp | None = Field(default=None, description="timestamp >= since")
+    until: Timestamp | None = Field(default=None, description="timestamp < until")
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=100, ge=1, le=1000)
 
@@ -75,7 +77,7 @@ def list_events() -> Response:
     q = query_args(EventQuery)
     project_id = caller().project_id
     f = service.EventFilter(q.generation_id, tuple(q.type or ()), q.user_id, q.since, q.until)
-    with database().session() as session:
+    with transaction() as session:
         signals = signal_map(session.get_one(Project, project_id))
         try:
             rows, next_cursor = service.list_events(session, project_id, f, q.cursor, q.limit)
@@ -94,7 +96,7 @@ def list_events() -> Response:
 )
 def get_event(event_id: str) -> Response:
     project_id = caller().project_id
-    with database().session() as session:
+    with transaction() as session:
         event = service.get_event(session, project_id, event_id)
         if event is None:
             raise NotFound("no event with that id in this project")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.api.batch import ingest
-from app.api.request import caller, database, json_body, respond
+from app.api.request import caller, json_body, respond, transaction
 from app.api.spec import operation
 from app.models import Project
 from app.payloads.events import BatchResult, EventResult
@@ -17,6 +17,7 @@ from app.services.projects import signal_map
 
 bp = Blueprint("generations", __name__)
 GENERATION_ADAPTER: TypeAdapter[GenerationIn] = TypeAdapter(GenerationIn)
+GENERATION_LIST_ADAPTER: TypeAdapter[list[GenerationIn]] = TypeAdapter(list[GenerationIn])
 
 
 class GenerationBatchIn(BaseModel):
@@ -40,6 +41,7 @@ class GenerationBatchIn(BaseModel):
 )
 def post_generations() -> Response:
     return ingest(json_body(), batch_key="generations", adapter=GENERATION_ADAPTER,
+                  batch_adapter=GENERATION_LIST_ADAPTER,
                   store=service.store_generations, location="/v1/generations/{id}")
 
 
@@ -52,7 +54,7 @@ def post_generations() -> Response:
 )
 def get_generation(generation_id: str) -> Response:
     project_id = caller().project_id
-    with database().session() as session:
+    with transaction() as session:
         generation = service.get_generation(session, project_id, generation_id)
         if generation is None:
             raise NotFound("no generation with that id in this project")

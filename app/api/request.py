@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
 from flask import Response, current_app, g, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
 from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database
@@ -32,6 +35,36 @@ def caller() -> Caller:
 def database() -> Database:
     db: Database = current_app.extensions["winnow.db"]
     return db
+
+
+def request_session() -> Session:
+    """The request's one session: authentication and the handler share its connection."""
+    session: Session | None = g.get("_db_session")
+    if session is None:
+        session = g._db_session = database().sessions()
+    return session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """The handler's unit of work on the request's session: commits on success, else rolls back.
+
+    The key lookup that authenticated the request ran in the same transaction, so a request
+    costs one connection checkout and one commit.
+    """
+    session = request_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def close_request_session(_exc: BaseException | None = None) -> None:
+    session: Session | None = g.pop("_db_session", None)
+    if session is not None:
+        session.close()
 
 
 def json_body() -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api.request import caller, database, json_body, respond, validate
+from app.api.request import caller, json_body, respond, transaction, validate
 from app.api.spec import operation
 from app.feedback import EVENT_TYPES, SignalMap
 from app.models import Project
@@ -33,7 +33,7 @@ def _out(project: Project, signals: SignalMap) -> TaxonomyOut:
     responses={200: ("The taxonomy", TaxonomyOut)},
 )
 def get_taxonomy() -> Response:
-    with database().session() as session:
+    with transaction() as session:
         project = session.get_one(Project, caller().project_id)
         out = _out(project, signal_map(project))
     return respond(out)
@@ -51,7 +51,7 @@ def get_taxonomy() -> Response:
 )
 def put_taxonomy() -> Response:
     overrides = validate(SignalOverridesIn, json_body())
-    with database().session() as session:
+    with transaction() as session:
         project = session.get_one(Project, caller().project_id)
         out = _out(project, set_signal_overrides(project, overrides))
     return respond(out)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from datetime import UTC, datetime
+from typing import Annotated
 
 import orjson
-from pydantic import AfterValidator, Field, JsonValue, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, JsonValue, StringConstraints
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
 
@@ -22,6 +24,23 @@ Label = Annotated[
     Field(description="A short printable name (1-128 characters, no control characters)."),
 ]
 
+
+def _in_utc(value: datetime) -> datetime:
+    # Stored in UTC: PostgreSQL refuses offsets beyond +-15:59, and an instant near year 1 or
+    # 9999 can fall outside the calendar once converted.
+    if value.tzinfo is UTC:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_in_utc),
+    Field(description="RFC 3339 date-time with a time zone; stored in UTC."),
+]
 
 ShortLabel = Annotated[
     str,
@@ -47,22 +66,18 @@ MAX_METADATA_BYTES = 8 * 1024
 MAX_METADATA_KEYS = 64
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _bounded_metadata(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     if len(value) > MAX_METADATA_KEYS:
         raise ValueError(f"at most {MAX_METADATA_KEYS} keys")
-    if len(orjson.dumps(value)) > MAX_METADATA_BYTES:
+    serialized = orjson.dumps(value)
+    if len(serialized) > MAX_METADATA_BYTES:
         raise ValueError(f"at most {MAX_METADATA_BYTES} bytes when serialized")
-    if _has_nul(value):
+    # JSON writes NUL, in a key or a value at any depth, only as the escape \u0000 (one that is
+    # not itself an escaped backslash followed by the text "u0000").
+    if b"\\u0000" in serialized and _NUL_ESCAPE.search(serialized):
         raise ValueError("must not contain NUL characters")
     return value
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from app.feedback import Kind, Signal
-from app.payloads.common import Identifier, Metadata, ShortLabel, Text
+from app.payloads.common import Identifier, Metadata, ShortLabel, Text, Timestamp
 from app.payloads.problem import ProblemFieldError
 
 
@@ -20,7 +20,7 @@ class _EventBase(BaseModel):
     generation_id: Identifier = Field(description="The client's id of the generation this "
                                       "feedback is about; it may be posted later.")
     user_id: Identifier | None = Field(default=None, description="Pseudonymous user id.")
-    timestamp: AwareDatetime | None = Field(
+    timestamp: Timestamp | None = Field(
         default=None, description="When the user reacted (RFC 3339 with offset); defaults to "
         "the time of receipt.")
     metadata: Metadata | None = None
@@ -86,6 +86,7 @@ EventIn = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+EVENT_LIST_ADAPTER: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
 
 
 class EventBatchIn(BaseModel):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from app.feedback import Signal
-from app.payloads.common import MAX_INT32, Identifier, Label, Metadata
+from app.payloads.common import MAX_INT32, Identifier, Label, Metadata, Timestamp
 
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT32)]
 
@@ -46,7 +46,7 @@ class GenerationIn(BaseModel):
     tokens: TokenUsage | None = None
     cost_usd: Annotated[StrictFloat, Field(ge=0, le=1_000_000)] | None = None
     metadata: Metadata | None = None
-    created_at: AwareDatetime | None = None
+    created_at: Timestamp | None = None
 
 
 class FeedbackSummary(BaseModel):

@@ -8,9 +8,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from limits import parse_many
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey, Project
@@ -79,21 +80,39 @@ class KeyRejected(Exception):
     """Why a presented token was not accepted; the message is safe to return."""
 
 
-def verify_token(session: Session, token: str) -> ApiKey:
+@dataclass(frozen=True)
+class VerifiedKey:
+    id: int
+    prefix: str
+    project_id: int
+    scopes: tuple[str, ...]
+    rate_limit: str | None
+
+
+_KEYS = cast(Table, ApiKey.__table__)
+# Column-level (Core) lookup: this runs on every request, and the ORM's identity map and
+# instance construction would cost more than the query.
+_LOOKUP = select(
+    _KEYS.c.id, _KEYS.c.project_id, _KEYS.c.secret_hash, _KEYS.c.scopes, _KEYS.c.rate_limit,
+    _KEYS.c.revoked_at,
+).where(_KEYS.c.prefix == bindparam("prefix"))
+
+
+def verify_token(session: Session, token: str) -> VerifiedKey:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         raise KeyRejected("malformed API key")
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    key = session.connection().execute(_LOOKUP, {"prefix": parts[1]}).first()
     # Compare even when the prefix is unknown, so timing says nothing about which prefixes exist.
     expected = key.secret_hash if key is not None else "0" * 64
     if not hmac.compare_digest(expected, _hash(parts[2])) or key is None:
         raise KeyRejected("invalid API key")
     if key.revoked_at is not None:
         raise KeyRejected("API key has been revoked")
-    return key
+    return VerifiedKey(key.id, parts[1], key.project_id, tuple(key.scopes), key.rate_limit)
 
 
-def has_scope(key: ApiKey, scope: str) -> bool:
+def has_scope(key: VerifiedKey, scope: str) -> bool:
     return Scope.ADMIN.value in key.scopes or scope in key.scopes
 
 

@@ -148,6 +148,18 @@ def test_list_filters_and_cursor(client: FlaskClient, tenant: Tenant) -> None:
     assert third["text"] == "meh"
 
 
+def test_timestamps_are_instants_stored_in_utc(client: FlaskClient, tenant: Tenant) -> None:
+    # Offsets beyond PostgreSQL's +-15:59 are valid RFC 3339 instants: stored converted.
+    body = event(1, timestamp="2026-01-03T10:00:00+16:30")
+    assert client.post("/v1/events", json=body, headers=tenant.headers).status_code == 201
+    got = client.get("/v1/events/evt-1", headers=tenant.headers).get_json()
+    assert got["timestamp"] == "2026-01-02T17:30:00Z"
+    # The same instant written with another offset is the same event, not a conflict.
+    same = event(1, timestamp="2026-01-02T17:30:00Z")
+    resp = client.post("/v1/events", json=same, headers=tenant.headers)
+    assert (resp.status_code, resp.get_json()["status"]) == (200, "duplicate")
+
+
 def test_tenants_are_isolated(client: FlaskClient, make_tenant: object) -> None:
     acme = make_tenant("acme")  # type: ignore[operator]
     globex = make_tenant("globex")  # type: ignore[operator]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from app import create_app
+from app.config import Settings
+from app.services.keys import create_key
+from app.services.projects import create_project
 from tests.conftest import MakeTenant
 from tests.helpers import event, generation, is_problem
 
@@ -25,6 +29,25 @@ def test_rate_limit_is_per_key_with_retry_after(client: FlaskClient,
     assert client.post("/v1/events", json=event(99), headers=other.headers).status_code == 201
     # Health checks are never limited.
     assert client.get("/healthz").status_code == 200
+
+
+def test_limits_count_in_memory_while_redis_is_down(settings: Settings) -> None:
+    # A real fault: Redis configured on a port where nothing listens.
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    app = create_app(down)
+    try:
+        with app.app_context(), app.extensions["winnow.db"].session() as session:
+            project = create_project(session, "acme")
+            token = create_key(session, project, "t", rate_limit="2/minute").token
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        for i in range(2):
+            resp = client.post("/v1/events", json=event(i), headers=headers)
+            assert resp.status_code == 201  # feedback is not refused because Redis is down
+            assert resp.headers["X-RateLimit-Remaining"] == str(1 - i)
+        is_problem(client.post("/v1/events", json=event(3), headers=headers), 429)
+    finally:
+        app.extensions["winnow.db"].dispose()
 
 
 def test_signal_overrides_apply_to_past_events(client: FlaskClient,

@@ -1,0 +1,96 @@
+"""The baseline for the ingestion benchmark: a bare Flask endpoint that inserts the same rows.
+
+It parses the body with orjson, builds the same `events` rows Winnow stores (body hash included)
+and inserts them in one statement with psycopg: no authentication, rate limiting, validation,
+idempotency check or per-event answer. The statement is the fastest form found for this table
+(rows as one JSON parameter to json_to_recordset; a multi-row VALUES list is slower, because
+psycopg parses and quotes a 1,200-placeholder query per request). It is served by gunicorn
+with the same settings as `winnow serve` (app.server.gunicorn_options).
+
+    python benchmarks/baseline.py --dsn postgresql://... --project-id N --port 8101
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import psycopg
+from flask import Flask, Response, request
+
+from app.server import GunicornServer, gunicorn_options
+
+COLUMNS = ("project_id", "external_id", "generation_ref", "type", "rating", "text", "reason",
+           "user_id", "occurred_at", "received_at", "metadata", "body_hash")
+
+
+def create_app(dsn: str, project_id: int) -> Flask:
+    app = Flask("baseline")
+    local = threading.local()
+    names = ", ".join(f'"{c}"' for c in COLUMNS)
+    statement = (
+        f"INSERT INTO events ({names}) SELECT {names} FROM json_to_recordset(%s::json) AS r("
+        "project_id bigint, external_id varchar(128), generation_ref varchar(128), "
+        "type varchar(32), rating smallint, text text, reason varchar(64), "
+        "user_id varchar(128), occurred_at timestamptz, received_at timestamptz, "
+        "metadata jsonb, body_hash varchar(64))"
+    )
+
+    def connection() -> psycopg.Connection[Any]:
+        # One connection per gunicorn thread, opened after the fork.
+        conn: psycopg.Connection[Any] | None = getattr(local, "conn", None)
+        if conn is None or conn.closed:
+            conn = local.conn = psycopg.connect(dsn)
+        return conn
+
+    def row(event: dict[str, Any], now: str) -> dict[str, Any]:
+        return {
+            "project_id": project_id, "external_id": event["id"],
+            "generation_ref": event["generation_id"], "type": event["type"],
+            "rating": event.get("rating"), "text": event.get("text"),
+            "reason": event.get("reason"), "user_id": event.get("user_id"),
+            "occurred_at": event.get("timestamp") or now, "received_at": now,
+            "metadata": event.get("metadata"),
+            "body_hash": hashlib.sha256(
+                orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest(),
+        }
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response(b'{"status":"ok"}', mimetype="application/json")
+
+    @app.post("/v1/events")
+    def ingest() -> Response:
+        body = orjson.loads(request.get_data())
+        events = body.get("events", [body])
+        now = datetime.now(UTC).isoformat()
+        rows = orjson.dumps([row(event, now) for event in events]).decode()
+        conn = connection()
+        with conn.cursor() as cur:
+            cur.execute(statement, (rows,))
+        conn.commit()
+        return Response(orjson.dumps({"inserted": len(events)}), status=201,
+                        mimetype="application/json")
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", required=True, help="libpq DSN (postgresql://...)")
+    parser.add_argument("--project-id", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    args = parser.parse_args()
+    app = create_app(args.dsn, args.project_id)
+    GunicornServer(app, gunicorn_options(args.host, args.port, args.workers, args.threads)).run()
+
+
+if __name__ == "__main__":
+    main()
