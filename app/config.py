@@ -30,7 +30,6 @@ class Settings(BaseSettings):
     rate_limit: str = DEFAULT_RATE_LIMIT
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=1000, ge=1, le=100_000)
-    page_size_max: int = Field(default=1000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

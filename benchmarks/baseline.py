@@ -2,10 +2,14 @@
 
 It parses the body with orjson, builds the same `events` rows Winnow stores (body hash included)
 and inserts them in one statement with psycopg: no authentication, rate limiting, validation,
-idempotency check or per-event answer. The statement is the fastest form found for this table
-(rows as one JSON parameter to json_to_recordset; a multi-row VALUES list is slower, because
-psycopg parses and quotes a 1,200-placeholder query per request). It is served by gunicorn
-with the same settings as `winnow serve` (app.server.gunicorn_options).
+idempotency check or per-event answer. Two forms of that statement:
+
+- `recordset` (default): the rows as one JSON parameter to json_to_recordset, the fastest form
+  found for this table (and the one Winnow uses);
+- `values`: the textbook multi-row `INSERT ... VALUES (...), (...)`, which psycopg has to parse
+  and fill with 12 placeholders per row on every request.
+
+It is served by gunicorn with the same settings as `winnow serve` (app.server.gunicorn_options).
 
     python benchmarks/baseline.py --dsn postgresql://... --project-id N --port 8101
 """
@@ -21,6 +25,7 @@ from typing import Any
 import orjson
 import psycopg
 from flask import Flask, Response, request
+from psycopg.types.json import Json
 
 from app.server import GunicornServer, gunicorn_options
 
@@ -28,10 +33,11 @@ COLUMNS = ("project_id", "external_id", "generation_ref", "type", "rating", "tex
            "user_id", "occurred_at", "received_at", "metadata", "body_hash")
 
 
-def create_app(dsn: str, project_id: int) -> Flask:
+def create_app(dsn: str, project_id: int, statement_form: str = "recordset") -> Flask:
     app = Flask("baseline")
     local = threading.local()
     names = ", ".join(f'"{c}"' for c in COLUMNS)
+    row_placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     statement = (
         f"INSERT INTO events ({names}) SELECT {names} FROM json_to_recordset(%s::json) AS r("
         "project_id bigint, external_id varchar(128), generation_ref varchar(128), "
@@ -68,10 +74,16 @@ def create_app(dsn: str, project_id: int) -> Flask:
         body = orjson.loads(request.get_data())
         events = body.get("events", [body])
         now = datetime.now(UTC).isoformat()
-        rows = orjson.dumps([row(event, now) for event in events]).decode()
+        rows = [row(event, now) for event in events]
         conn = connection()
         with conn.cursor() as cur:
-            cur.execute(statement, (rows,))
+            if statement_form == "values":
+                values = ", ".join([row_placeholders] * len(rows))
+                params = [Json(v) if c == "metadata" and v is not None else v
+                          for r in rows for c, v in r.items()]
+                cur.execute(f"INSERT INTO events ({names}) VALUES {values}", params)
+            else:
+                cur.execute(statement, (orjson.dumps(rows).decode(),))
         conn.commit()
         return Response(orjson.dumps({"inserted": len(events)}), status=201,
                         mimetype="application/json")
@@ -87,8 +99,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--statement", choices=("recordset", "values"), default="recordset")
     args = parser.parse_args()
-    app = create_app(args.dsn, args.project_id)
+    app = create_app(args.dsn, args.project_id, args.statement)
     GunicornServer(app, gunicorn_options(args.host, args.port, args.workers, args.threads)).run()
 
 

@@ -1,16 +1,19 @@
-"""Ingestion benchmark: `winnow serve` on PostgreSQL against a bare Flask baseline, same run.
+"""Ingestion benchmark: `winnow serve` on PostgreSQL against bare Flask baselines, same run.
 
-Both servers run side by side under gunicorn with the same settings, on the same database and
-the same `events` table; a load generator on loopback (this process, asyncio + aiohttp) drives
-them in turn, alternating which goes first in each round:
+Three servers run side by side under gunicorn with the same settings, on the same database and
+the same `events` table: Winnow, `baseline` (a bare Flask endpoint inserting the same rows in one
+json_to_recordset statement) and `values` (the same, with a multi-row VALUES statement); see
+baseline.py. A load generator on loopback (this process, asyncio + aiohttp) drives them in turn,
+each going first in turn from round to round:
 
 - single, open loop: one event per POST at a constant rate (default 200/s). Latency is counted
   from when each request was due to start, so a stalled server cannot hide its queue.
 - single, closed loop: one event per POST, N requests in flight: the most events/s it takes.
 - batch, closed loop: 100 events per POST, N requests in flight: events/s and per-POST latency.
 
-After the run, the rows in the database are counted against the acknowledgements: Winnow's
-`created` results and the baseline's `inserted` counts. Results go to benchmarks/results/.
+After each phase the rows in the database are counted against the acknowledgements (Winnow's
+`created` results, the baseline's `inserted` counts); then the table is emptied and PostgreSQL
+checkpointed, so every phase starts from the same state. Results go to benchmarks/results/.
 Run it with `bash benchmarks/run` (which starts PostgreSQL and Redis); see benchmarks/README.md.
 """
 
@@ -69,13 +72,13 @@ def make_event(run: str, seq: int) -> dict[str, Any]:
 @dataclass
 class Target:
     name: str
+    project: str  # the slug whose rows it writes
     url: str
     headers: dict[str, str]
-    acked: int = 0  # events the server said it stored
 
     def count(self, status: int, body: bytes, sent: int) -> int:
         """Events this answer acknowledges as stored."""
-        if self.name == "baseline":
+        if self.name != "winnow":
             return int(orjson.loads(body)["inserted"]) if status == 201 else 0
         if status == 201:
             return 1
@@ -97,6 +100,7 @@ class PhaseResult:
     p99_ms: float
     max_ms: float
     statuses: dict[str, int] = field(default_factory=dict)
+    rows: int = -1  # rows found in the database afterwards; must equal `events`
 
 
 def percentile(sorted_ms: list[float], q: float) -> float:
@@ -124,9 +128,7 @@ class Recorder:
             status, payload = 0, type(exc).__name__.encode()
         self.latencies.append((loop.time() - started) * 1000)
         self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
-        stored = self.target.count(status, payload, sent)
-        self.events += stored
-        self.target.acked += stored
+        self.events += self.target.count(status, payload, sent)
 
     def result(self, seconds: float) -> PhaseResult:
         ms = sorted(self.latencies)
@@ -196,28 +198,21 @@ def libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def prepare_database(env: dict[str, str]) -> tuple[str, int]:
-    """A fresh schema; a project and key for Winnow, a project for the baseline's rows."""
+def prepare_database(env: dict[str, str]) -> tuple[str, dict[str, int]]:
+    """A fresh schema; a project and key for Winnow, a project for each baseline's rows."""
     with psycopg.connect(libpq(env["WINNOW_DATABASE_URL"]), autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     winnow(env, "db", "upgrade")
     winnow(env, "projects", "create", "bench")
     winnow(env, "projects", "create", "baseline")
+    winnow(env, "projects", "create", "values")
     # The limiter still runs on every request (in Redis); the limit is set out of reach.
     token = winnow(env, "keys", "create", "--project", "bench", "--rate-limit",
                    "1000000/second").splitlines()[-1]
     with psycopg.connect(libpq(env["WINNOW_DATABASE_URL"])) as conn:
-        row = conn.execute("SELECT id FROM projects WHERE slug = 'baseline'").fetchone()
-    assert row is not None
-    return token, int(row[0])
-
-
-def count_rows(env: dict[str, str]) -> dict[str, int]:
-    with psycopg.connect(libpq(env["WINNOW_DATABASE_URL"])) as conn:
-        rows = conn.execute("SELECT p.slug, count(e.id) FROM projects p "
-                            "LEFT JOIN events e ON e.project_id = p.id GROUP BY p.slug").fetchall()
-    return {slug: int(n) for slug, n in rows}
+        ids = dict(conn.execute("SELECT slug, id FROM projects").fetchall())
+    return token, ids
 
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -256,21 +251,36 @@ def machine() -> dict[str, Any]:
             "platform": platform.platform()}
 
 
+def settle(dsn: str, project: str) -> int:
+    """Count a phase's rows, then empty the table and checkpoint: every phase starts alike."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM events e JOIN projects p ON p.id = "
+                           "e.project_id WHERE p.slug = %s", (project,)).fetchone()
+        conn.execute("TRUNCATE events")
+        conn.execute("CHECKPOINT")
+    return int(row[0]) if row else 0
+
+
 async def run_round(client: aiohttp.ClientSession, targets: list[Target], run: str,
-                    args: argparse.Namespace) -> list[PhaseResult]:
+                    args: argparse.Namespace, dsn: str) -> list[PhaseResult]:
     results = []
+
+    def settled(r: PhaseResult, target: Target) -> None:
+        r.rows = settle(dsn, target.project)
+        results.append(r)
+        print(f"  {r.target:9} {r.phase:16} {r.events_per_s:9.0f} events/s  "
+              f"p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms  errors {r.errors}  "
+              f"rows {'ok' if r.rows == r.events else 'MISMATCH'}", flush=True)
+
     for target in targets:
         tag = f"{run}-{target.name}"
-        results.append(await open_loop(client, target, body_source(f"{tag}-o", 1),
-                                       args.rate, args.open_seconds))
-        results.append(await closed_loop(client, target, "single max", body_source(
-            f"{tag}-s", 1), 1, args.single_concurrency, args.closed_seconds))
-        results.append(await closed_loop(client, target, f"batch {args.batch}", body_source(
-            f"{tag}-b", args.batch), args.batch, args.batch_concurrency, args.closed_seconds))
-        for r in results[-3:]:
-            print(f"  {r.target:9} {r.phase:16} {r.events_per_s:9.0f} events/s  "
-                  f"p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms  errors {r.errors}",
-                  flush=True)
+        settled(await open_loop(client, target, body_source(f"{tag}-o", 1), args.rate,
+                                args.open_seconds), target)
+        settled(await closed_loop(client, target, "single max", body_source(f"{tag}-s", 1), 1,
+                                  args.single_concurrency, args.closed_seconds), target)
+        settled(await closed_loop(client, target, f"batch {args.batch}",
+                                  body_source(f"{tag}-b", args.batch), args.batch,
+                                  args.batch_concurrency, args.closed_seconds), target)
     return results
 
 
@@ -297,26 +307,32 @@ async def main_async(args: argparse.Namespace) -> int:
            "WINNOW_LOG_LEVEL": "WARNING"}
     logs = ROOT / "benchmarks" / "results"
     logs.mkdir(parents=True, exist_ok=True)
-    token, baseline_project = prepare_database(env)
+    token, projects = prepare_database(env)
 
-    w_log, b_log = logs / "winnow-serve.log", logs / "baseline.log"
     server_args = ["--workers", str(args.workers), "--threads", str(args.threads)]
-    procs = [
-        start([str(Path(sys.executable).parent / "winnow"), "serve", "--port",
-               str(args.port), *server_args], env, w_log),
-        start([sys.executable, str(ROOT / "benchmarks" / "baseline.py"), "--dsn", libpq(url),
-               "--project-id", str(baseline_project), "--port", str(args.port + 1),
-               *server_args], env, b_log),
+    json_headers = {"Content-Type": "application/json"}
+    targets = [
+        Target("winnow", "bench", f"http://127.0.0.1:{args.port}/v1/events",
+               {**json_headers, "Authorization": f"Bearer {token}"}),
+        Target("baseline", "baseline", f"http://127.0.0.1:{args.port + 1}/v1/events",
+               json_headers),
+        Target("values", "values", f"http://127.0.0.1:{args.port + 2}/v1/events",
+               json_headers),
     ]
+    commands = [
+        [str(Path(sys.executable).parent / "winnow"), "serve", "--port", str(args.port)],
+        *([sys.executable, str(ROOT / "benchmarks" / "baseline.py"), "--dsn", libpq(url),
+           "--project-id", str(projects[slug]), "--port", str(args.port + i),
+           "--statement", form] for i, slug, form in ((1, "baseline", "recordset"),
+                                                       (2, "values", "values"))),
+    ]
+    ready = ["/readyz", "/healthz", "/healthz"]
+    logs_of = [logs / f"{t.name}-server.log" for t in targets]
+    procs = [start([*cmd, *server_args], env, log) for cmd, log in zip(commands, logs_of,
+                                                                         strict=True)]
     try:
-        await wait_ready(f"http://127.0.0.1:{args.port}/readyz", procs[0], w_log)
-        await wait_ready(f"http://127.0.0.1:{args.port + 1}/healthz", procs[1], b_log)
-        json_headers = {"Content-Type": "application/json"}
-        targets = [
-            Target("winnow", f"http://127.0.0.1:{args.port}/v1/events",
-                   {**json_headers, "Authorization": f"Bearer {token}"}),
-            Target("baseline", f"http://127.0.0.1:{args.port + 1}/v1/events", json_headers),
-        ]
+        for i, (proc, log) in enumerate(zip(procs, logs_of, strict=True)):
+            await wait_ready(f"http://127.0.0.1:{args.port + i}{ready[i]}", proc, log)
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4)
         timeout = aiohttp.ClientTimeout(total=30)
         results: list[PhaseResult] = []
@@ -326,10 +342,11 @@ async def main_async(args: argparse.Namespace) -> int:
                     f"warm-{target.name}", 1), 1, args.single_concurrency, 2)
                 await closed_loop(client, target, "warm-up", body_source(
                     f"warmb-{target.name}", args.batch), args.batch, args.batch_concurrency, 2)
+                settle(libpq(url), target.project)
             for i in range(args.rounds):
-                order = targets if i % 2 == 0 else targets[::-1]
+                order = targets[i % 3:] + targets[:i % 3]  # each goes first in turn
                 print(f"round {i + 1}/{args.rounds}", flush=True)
-                results += await run_round(client, order, f"r{i}", args)
+                results += await run_round(client, order, f"r{i}", args, libpq(url))
     finally:
         for proc in procs:
             proc.terminate()
@@ -339,27 +356,31 @@ async def main_async(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    rows = count_rows(env)
-    acks = {"bench": targets[0].acked, "baseline": targets[1].acked}
-    consistent = rows.get("bench") == acks["bench"] and rows.get("baseline") == acks["baseline"]
+    consistent = all(r.rows == r.events for r in results)
     summary = summarize(results)
-    w, b = summary["winnow"], summary["baseline"]
     single_open = f"single@{args.rate:g}/s"
     batch = f"batch {args.batch}"
+    def paired(base: str, phase: str, figure: str) -> float:
+        """Median over rounds of winnow/base, each round's figures measured minutes apart."""
+        per_round = [getattr(wr, figure) / getattr(br, figure) for wr, br in zip(
+            [r for r in results if r.target == "winnow" and r.phase == phase],
+            [r for r in results if r.target == base and r.phase == phase], strict=True)]
+        return round(statistics.median(per_round), 3)
+
     ratios = {
-        "batch_events_per_s": round(w[batch]["events_per_s"] / b[batch]["events_per_s"], 3),
-        "single_max_events_per_s": round(
-            w["single max"]["events_per_s"] / b["single max"]["events_per_s"], 3),
-        f"{single_open}_p99": round(w[single_open]["p99_ms"] / b[single_open]["p99_ms"], 3),
+        base: {
+            "batch_events_per_s": paired(base, batch, "events_per_s"),
+            "single_max_events_per_s": paired(base, "single max", "events_per_s"),
+            f"{single_open}_p99": paired(base, single_open, "p99_ms"),
+        }
+        for base in ("baseline", "values")
     }
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "config": vars(args),
         "summary": summary,
-        "ratios_winnow_over_baseline": ratios,
-        "rows_in_database": rows,
-        "events_acknowledged": acks,
+        "ratios_winnow_over": ratios,
         "rows_match_acks": consistent,
         "runs": [asdict(r) for r in results],
     }
@@ -373,9 +394,10 @@ async def main_async(args: argparse.Namespace) -> int:
         for phase, f in phases.items():
             print(f"{target:9} {phase:16} {f['events_per_s']:9.0f} {f['p50_ms']:8.2f} "
                   f"{f['p99_ms']:8.2f} {f['errors']:6.0f}")
-    print(f"winnow / baseline: {ratios}")
-    print(f"rows in database {rows} vs acknowledged {acks}: "
-          f"{'match' if consistent else 'MISMATCH'}")
+    for base, figures in ratios.items():
+        print(f"winnow / {base}, median of the rounds' ratios: {figures}")
+    print("rows in the database after each phase "
+          f"{'equal the events acknowledged' if consistent else 'DO NOT MATCH the acks'}")
     print(f"written {out.relative_to(ROOT)}")
     return 0 if consistent else 1
 
@@ -390,10 +412,11 @@ def main() -> None:
     parser.add_argument("--single-concurrency", type=int, default=8)
     parser.add_argument("--batch-concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="gunicorn processes for both servers (winnow serve's default)")
+                        help="gunicorn processes for every server (winnow serve's default)")
     parser.add_argument("--threads", type=int, default=4,
-                        help="threads per process for both servers (winnow serve's default)")
-    parser.add_argument("--port", type=int, default=8100, help="winnow; the baseline gets +1")
+                        help="threads per process for every server (winnow serve's default)")
+    parser.add_argument("--port", type=int, default=8100,
+                        help="winnow; the baselines get +1 and +2")
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 
 

@@ -15,15 +15,14 @@ from sqlalchemy.orm import Session
 from app.feedback import EVENT_TYPES, SignalMap
 from app.models import Event
 from app.models.base import utcnow
-from app.payloads.events import EVENT_LIST_ADAPTER, EventIn, EventOut
+from app.payloads.events import EventIn, EventOut
 from app.services.errors import Invalid
-from app.services.ingest import Outcome, body_hashes, store_rows
+from app.services.ingest import Outcome, body_hash, store_rows
 
 EVENTS = cast(Table, Event.__table__)
 
 
-def event_row(project_id: int, event: EventIn, received_at: datetime,
-              digest: str) -> dict[str, Any]:
+def event_row(project_id: int, event: EventIn, received_at: datetime) -> dict[str, Any]:
     fields = event.__dict__  # the type-specific fields, without pydantic's slow getattr misses
     return {
         "project_id": project_id,
@@ -37,14 +36,13 @@ def event_row(project_id: int, event: EventIn, received_at: datetime,
         "occurred_at": event.timestamp or received_at,
         "received_at": received_at,
         "metadata": event.metadata,  # the column behind the ORM attribute `meta`
-        "body_hash": digest,
+        "body_hash": body_hash(event),
     }
 
 
 def store_events(session: Session, project_id: int, events: Sequence[EventIn]) -> list[Outcome]:
     now = utcnow()
-    digests = body_hashes(EVENT_LIST_ADAPTER, events)
-    rows = [event_row(project_id, e, now, d) for e, d in zip(events, digests, strict=True)]
+    rows = [event_row(project_id, e, now) for e in events]
     return store_rows(session, EVENTS, project_id, rows)
 
 

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from sqlalchemy import Table, TextClause, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -29,18 +29,17 @@ from app.models.base import UTCDateTime
 Outcome = Literal["created", "duplicate", "conflict"]
 
 
+def _fields(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError(f"{type(value).__name__} is not part of a payload")
+
+
 def body_hash(model: BaseModel) -> str:
-    """Hash of the validated body, so key order and whitespace never make a conflict."""
-    return _digest(model.model_dump(mode="json", exclude_none=True))
-
-
-def body_hashes(adapter: TypeAdapter[list[Any]], items: Sequence[Any]) -> list[str]:
-    """`body_hash` of each item, serialized in one call."""
-    return [_digest(d) for d in adapter.dump_python(list(items), mode="json", exclude_none=True)]
-
-
-def _digest(document: Any) -> str:
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """Hash of the validated body, so key order, whitespace and time-zone notation never make a
+    conflict: the validated fields (timestamps already in UTC), serialized with sorted keys."""
+    canonical = orjson.dumps(model.__dict__, default=_fields, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 @cache

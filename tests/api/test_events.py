@@ -24,15 +24,16 @@ def all_events(client: FlaskClient, tenant: Tenant, **params: str) -> list[dict[
 
 def test_single_event_created_then_replayed_then_conflicting(client: FlaskClient,
                                                              tenant: Tenant) -> None:
-    body = event(1, "rating", rating=4, user_id="u-1")
+    body = event(1, "rating", rating=4, user_id="u-1", metadata={"a": 1, "b": {"x": 1, "y": 2}})
     first = client.post("/v1/events", json=body, headers=tenant.headers)
     assert first.status_code == 201
     assert first.get_json()["status"] == "created"
     assert first.headers["Location"] == "/v1/events/evt-1"
 
-    # Same body with keys reordered is the same event.
-    replay = client.post("/v1/events", json=dict(reversed(list(body.items()))),
-                         headers=tenant.headers)
+    # Same body with keys reordered, at every depth, is the same event.
+    reordered = dict(reversed(list(body.items())))
+    reordered["metadata"] = {"b": {"y": 2, "x": 1}, "a": 1}
+    replay = client.post("/v1/events", json=reordered, headers=tenant.headers)
     assert replay.status_code == 200
     assert replay.get_json()["status"] == "duplicate"
 
