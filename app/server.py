@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -39,7 +40,17 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
     }
 
 
+def freeze_startup_heap() -> None:
+    """Move everything built at start-up (app, models, schemas: ~100k objects) out of the
+    collector's reach. A full collection then takes microseconds instead of ~40 ms, which
+    otherwise lands on whichever request triggers it; forked workers also keep sharing the
+    pages (the recipe in the `gc.freeze` documentation)."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_production(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    freeze_startup_heap()
     options = gunicorn_options(host, port, workers, threads)
     # Connections opened before the fork must not be shared by workers.
     options["post_fork"] = lambda _server, _worker: app.extensions["winnow.db"].dispose()
@@ -49,4 +60,5 @@ def serve_production(app: Flask, host: str, port: int, workers: int, threads: in
 def serve_embedded(app: Flask, host: str, port: int, threads: int = 8) -> None:
     from waitress import serve
 
+    freeze_startup_heap()
     serve(app, host=host, port=port, threads=threads, ident="winnow")

@@ -27,7 +27,7 @@ import psycopg
 from flask import Flask, Response, request
 from psycopg.types.json import Json
 
-from app.server import GunicornServer, gunicorn_options
+from app.server import GunicornServer, freeze_startup_heap, gunicorn_options
 
 COLUMNS = ("project_id", "external_id", "generation_ref", "type", "rating", "text", "reason",
            "user_id", "occurred_at", "received_at", "metadata", "body_hash")
@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--statement", choices=("recordset", "values"), default="recordset")
     args = parser.parse_args()
     app = create_app(args.dsn, args.project_id, args.statement)
+    freeze_startup_heap()  # as `winnow serve` does
     GunicornServer(app, gunicorn_options(args.host, args.port, args.workers, args.threads)).run()
 
 
