@@ -38,6 +38,17 @@ def make_engine(url: str) -> Engine:
     )
 
 
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commits on success, rolls back on any exception."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
@@ -49,14 +60,11 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any exception."""
+        """A unit of work on a new session, closed afterwards."""
         session = self.sessions()
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with unit_of_work(session):
+                yield session
         finally:
             session.close()
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from app.api.errors import Problem, field_errors, validation_problem
-from app.db import Database
+from app.db import Database, unit_of_work
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,13 +52,8 @@ def transaction() -> Iterator[Session]:
     The key lookup that authenticated the request ran in the same transaction, so a request
     costs one connection checkout and one commit.
     """
-    session = request_session()
-    try:
+    with unit_of_work(request_session()) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def close_request_session(_exc: BaseException | None = None) -> None:
