@@ -70,7 +70,7 @@ class RateLimiter:
         items = parse_limits(caller.rate_limit or self.default)
         storage = self.storage
         try:
-            counted = self._count(storage, caller.key_id, items)
+            counted = self._count(storage, caller.id, items)
         except storage.base_exceptions:
             if self.fallback is None:
                 raise
@@ -79,10 +79,10 @@ class RateLimiter:
                 self._last_warning = now
                 log.warning("rate-limit storage unavailable; counting in memory meanwhile")
             storage = self.fallback
-            counted = self._count(storage, caller.key_id, items)
+            counted = self._count(storage, caller.id, items)
         tightest = min(counted, key=lambda c: c.remaining)
         if tightest.remaining < 0:
-            retry = self._retry_after(storage, caller.key_id, tightest.item)
+            retry = self._retry_after(storage, caller.id, tightest.item)
             raise Problem(
                 429, "Too Many Requests",
                 f"this API key is limited to {tightest.item}; retry in {retry} s",

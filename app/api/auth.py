@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from app.api.errors import Problem
-from app.api.request import Caller, request_session
+from app.api.request import request_session
 from app.api.spec import OPERATIONS
 from app.services.keys import KeyRejected, has_scope, verify_token
 
@@ -33,7 +33,7 @@ def authenticate() -> None:
     except KeyRejected as exc:
         raise _unauthorized(str(exc), "invalid_token") from None
     allowed = has_scope(key, op.scope)
-    g.caller = Caller(key.id, key.prefix, key.project_id, key.scopes, key.rate_limit)
+    g.caller = key
     if not allowed:
         raise Problem(403, "Forbidden", f"this API key lacks the '{op.scope}' scope",
                       slug="insufficient-scope", extra={"required_scope": op.scope})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -14,21 +13,14 @@ from sqlalchemy.orm import Session
 
 from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database, unit_of_work
+from app.services.keys import VerifiedKey
 
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class Caller:
-    key_id: int
-    key_prefix: str
-    project_id: int
-    scopes: tuple[str, ...]
-    rate_limit: str | None
-
-
-def caller() -> Caller:
-    auth: Caller = g.caller
+def caller() -> VerifiedKey:
+    """The API key that authenticated this request (set by api.auth)."""
+    auth: VerifiedKey = g.caller
     return auth
 
 
