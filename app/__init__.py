@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.cli import register_commands
     from app.db import Database
     from app.ratelimit import init_rate_limits
+    from workers import runtime
     from workers.queue import make_queue
 
     settings = settings or Settings()
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.extensions["winnow.db"] = Database(settings.effective_database_url)
     app.extensions["winnow.queue"] = make_queue(settings.redis_url, settings.queue_name)
+    # Jobs run by this process (the embedded queue, CLI commands) use the same database and queue.
+    runtime.configure(settings, app.extensions["winnow.db"], app.extensions["winnow.queue"])
     # Authentication must run before the rate limiter's hook, which keys on the caller.
     app.before_request(authenticate)
     app.teardown_appcontext(close_request_session)

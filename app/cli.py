@@ -50,7 +50,10 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands that need the app; `main` finds them through the app's CLI group."""
-    for command in (up, serve, worker, db, keys, projects, schemas):
+    from app.cli_curation import CURATION_COMMANDS, encryption_key
+
+    keys.add_command(encryption_key)
+    for command in (up, serve, worker, db, keys, projects, schemas, *CURATION_COMMANDS):
         app.cli.add_command(command)
 
 
@@ -71,6 +74,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     from app.server import serve_embedded
     from app.services.keys import Scope, create_key, list_keys
     from app.services.projects import get_or_create_project
+    from workers.curation.reconcile import Reconciler
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
     database = _db()
@@ -93,6 +97,8 @@ def up(host: str | None, port: int | None, slug: str) -> None:
         click.echo("  API key: created on first start; make another with "
                    f"`winnow keys create --project {slug}`")
     sys.stdout.flush()
+    _check_encryption(settings)
+    Reconciler(settings.reconcile_every_seconds, settings.redis_url).start()
     serve_embedded(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
 
 
@@ -111,6 +117,7 @@ def serve(host: str | None, port: int | None, workers: int, threads: int) -> Non
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
     if not is_current(_db().engine):
         _fail("the database schema is not up to date: run `winnow db upgrade` first")
+    _check_encryption(settings)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serve_production(app, host or settings.host,
                      port if port is not None else settings.port, workers, threads)
@@ -120,9 +127,17 @@ def serve(host: str | None, port: int | None, workers: int, threads: int) -> Non
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    """Run an RQ worker on WINNOW_REDIS_URL; start as many as you like, anywhere."""
-    from rq import Worker
+    """Run an RQ worker on WINNOW_REDIS_URL; start as many as you like, anywhere.
 
+    The worker loads the curation pipeline (and its spaCy model) once, runs jobs in its own
+    process, and every WINNOW_RECONCILE_EVERY_SECONDS re-enqueues items stuck in `received`
+    (one worker per interval does it).
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy loads: one core per worker
+    from rq import SimpleWorker
+
+    from workers import runtime
+    from workers.curation.reconcile import Reconciler
     from workers.queue import redis_connection
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
@@ -130,9 +145,25 @@ def worker(burst: bool) -> None:
         _fail("WINNOW_REDIS_URL is not set: workers share jobs through Redis "
               "(the embedded mode runs jobs inside `winnow up` instead)")
     assert settings.redis_url is not None
+    _check_encryption(settings)
+    runtime.current().pipeline  # noqa: B018 - load the models before the first job
+    reconciler = Reconciler(settings.reconcile_every_seconds, settings.redis_url)
+    reconciler.start()
     connection = redis_connection(settings.redis_url)
-    Worker([settings.queue_name], connection=connection).work(
-        burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    try:
+        SimpleWorker([settings.queue_name], connection=connection).work(
+            burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    finally:
+        reconciler.stop()
+
+
+def _check_encryption(settings: Settings) -> None:
+    from app.services.crypto import KeyMissing, cipher
+
+    try:
+        cipher(settings)
+    except KeyMissing as exc:
+        _fail(str(exc))
 
 
 @click.group()
@@ -171,8 +202,8 @@ def keys() -> None:
 @click.option("--project", "slug", required=True, help="Project slug.")
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the key.")
 @click.option("--scope", "scopes", multiple=True,
-              help="Repeatable: events:write, events:read, datasets:read, admin "
-              "[default: events:write and events:read].")
+              help="Repeatable: events:write, events:read, items:read, items:review, "
+              "datasets:read, admin [default: events:write and events:read].")
 @click.option("--rate-limit", default=None, help="Override WINNOW_RATE_LIMIT, e.g. '50/second'.")
 @with_appcontext
 def keys_create(slug: str, name: str, scopes: tuple[str, ...], rate_limit: str | None) -> None:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RATE_LIMIT = "1000/second"
@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 
+    # Curation (issue 3). Fernet keys, comma-separated: the first encrypts, all decrypt, so a
+    # key can be rotated. Unset: embedded mode keeps one in WINNOW_DATA_DIR/encryption.key.
+    encryption_key: SecretStr | None = None
+    # spaCy pipeline for PII names: "auto" = the first English pipeline installed, "none" =
+    # Presidio's pattern recognizers only, else a package name such as en_core_web_lg.
+    spacy_model: str = "auto"
+    # Per entity type: redact (default) or reject, e.g. "US_SSN=reject,CREDIT_CARD=reject".
+    pii_policy: str = ""
+    dedupe_threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    prank_quarantine_at: float = Field(default=0.5, gt=0.0, le=1.0)
+    prank_reject_at: float = Field(default=0.8, gt=0.0, le=1.0)
+    max_conversation_turns: int = Field(default=200, ge=1, le=10_000)
+    # Items still in `received` this long after intake are re-enqueued by the reconciler.
+    reconcile_after_seconds: int = Field(default=120, ge=1)
+    reconcile_every_seconds: int = Field(default=60, ge=1)
+
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:
@@ -41,6 +57,16 @@ class Settings(BaseSettings):
 
         parse_many(value)  # raises ValueError with a clear message on a bad string
         return value
+
+    @field_validator("pii_policy")
+    @classmethod
+    def _valid_policy(cls, value: str) -> str:
+        parse_policy(value)
+        return value
+
+    @property
+    def policy(self) -> dict[str, Literal["redact", "reject"]]:
+        return parse_policy(self.pii_policy)
 
     @property
     def effective_database_url(self) -> str:
@@ -52,3 +78,20 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no Redis is configured: in-process queue, in-memory rate limits."""
         return not self.redis_url
+
+
+def parse_policy(value: str) -> dict[str, Literal["redact", "reject"]]:
+    """`TYPE=action,...` -> {TYPE: action}; raises ValueError naming the bad part."""
+    policy: dict[str, Literal["redact", "reject"]] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        entity, sep, action = part.partition("=")
+        entity, action = entity.strip().upper(), action.strip().lower()
+        if not sep or not entity.replace("_", "").isalnum():
+            raise ValueError(f"{part!r}: expected ENTITY_TYPE=redact or ENTITY_TYPE=reject")
+        if action == "redact":
+            policy[entity] = "redact"
+        elif action == "reject":
+            policy[entity] = "reject"
+        else:
+            raise ValueError(f"{part!r}: the action must be redact or reject")
+    return policy

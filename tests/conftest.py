@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
@@ -53,6 +54,10 @@ def pg_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
+# Production refuses to run without a shared key; the tests use a fresh one per run.
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
 @pytest.fixture
 def redis_client() -> Iterator[Redis]:
     need_servers()
@@ -79,7 +84,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     engine = request.getfixturevalue("pg_engine")
     request.getfixturevalue("redis_client")
     _truncate(engine)
-    return Settings(data_dir=tmp_path, database_url=PG_URL, redis_url=REDIS_URL)
+    return Settings(data_dir=tmp_path, database_url=PG_URL, redis_url=REDIS_URL,
+                    encryption_key=TEST_ENCRYPTION_KEY)
 
 
 @pytest.fixture

@@ -37,3 +37,28 @@ def is_problem(resp: Any, status: int) -> dict[str, Any]:
     assert body["type"].startswith("urn:winnow:problem:")
     assert body["title"]
     return body
+
+
+def conversation(cid: str = "conv-1", user: str = "u-1", *texts: str,
+                 **fields: Any) -> dict[str, Any]:
+    """A shared conversation alternating user and assistant turns."""
+    texts = texts or ("How do I reset my password?",
+                      "Open Settings, choose Security, then Reset password and follow the "
+                      "link we email you.")
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": t}
+                for i, t in enumerate(texts)]
+    return {"id": cid, "user_id": user, "consent": True, "messages": messages, **fields}
+
+
+def run_jobs(app: Any) -> None:
+    """Run every queued job to the end: the in-process queue's thread, or an RQ worker."""
+    from workers.queue import InProcessJobQueue, RQJobQueue
+
+    queue = app.extensions["winnow.queue"]
+    if isinstance(queue, InProcessJobQueue):
+        queue.join()
+        return
+    assert isinstance(queue, RQJobQueue)
+    from rq import SimpleWorker
+
+    SimpleWorker([queue.queue], connection=queue.connection).work(burst=True)

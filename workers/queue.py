@@ -1,28 +1,77 @@
 """Where jobs go: RQ on Redis when WINNOW_REDIS_URL is set, else a thread in this process.
 
-Both run a job the same way (same retry policy), so code that enqueues does not care which.
-The in-process queue keeps nothing across restarts: anything that must survive one is recorded
-in the database first, and reconcilers re-enqueue it.
+Both run a job the same way (same retry policy, failed jobs kept and retryable), so code that
+enqueues does not care which. A job is named by its dotted path ("workers.curation.job.curate"),
+so the API process never imports the heavy curation stages. The in-process queue keeps nothing
+across restarts: anything that must survive one is recorded in the database first, and the
+reconciler re-enqueues it.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from redis import Redis
 from rq import Queue, Retry
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 log = logging.getLogger("winnow.queue")
 
 RETRY_INTERVALS = (2, 4, 8, 16, 32)  # seconds: exponential backoff, five retries
 FAILURE_TTL = 14 * 24 * 3600  # failed jobs stay visible (and retryable) for two weeks
+JOB_TIMEOUT = 600  # seconds; a job running longer is killed and counts as failed
+Func = Callable[..., Any] | str
+# Job states in which a job will still run (or is running): the reconciler leaves these alone.
+LIVE_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    id: str
+    func: str
+    args: tuple[Any, ...]
+    failed_at: datetime | None
+    error: str  # the exception's type and message, never the traceback's locals
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str: ...
+
+    def status(self, job_id: str) -> str | None:
+        """queued, started, deferred, scheduled, finished, failed; None if unknown."""
+
+    def started_at(self, job_id: str) -> datetime | None: ...
+
+    def failed(self) -> list[FailedJob]: ...
+
+    def retry(self, job_id: str) -> bool: ...
+
+
+def resolve(func: Func) -> Callable[..., Any]:
+    if callable(func):
+        return func
+    module, _, name = func.rpartition(".")
+    target: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return target
+
+
+def _name(func: Func) -> str:
+    return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+
+
+def new_job_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:20]}"
 
 
 @cache
@@ -31,28 +80,64 @@ def redis_connection(url: str) -> Redis:
                           health_check_interval=30)
 
 
-class JobQueue(Protocol):
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> str:
-        ...
+def _last_line(exc_info: str | None) -> str:
+    lines = [ln for ln in (exc_info or "").strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "unknown error"
 
 
 class RQJobQueue:
     def __init__(self, redis_url: str, name: str) -> None:
-        self.queue = Queue(name, connection=redis_connection(redis_url))
+        self.connection = redis_connection(redis_url)
+        self.queue = Queue(name, connection=self.connection)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> str:
+    def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str:
         job = self.queue.enqueue(
-            func, *args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS),
+            cast(Any, func), *args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS),
                                                     interval=list(RETRY_INTERVALS)),
-            failure_ttl=FAILURE_TTL,
+            failure_ttl=FAILURE_TTL, job_timeout=JOB_TIMEOUT,
         )
         return str(job.id)
+
+    def status(self, job_id: str) -> str | None:
+        job = Job.fetch_many([job_id], connection=self.connection)[0]
+        if job is None:
+            return None
+        state = job.get_status(refresh=False)
+        return str(state.value) if isinstance(state, JobStatus) else None
+
+    def started_at(self, job_id: str) -> datetime | None:
+        job = Job.fetch_many([job_id], connection=self.connection)[0]
+        if job is None or job.started_at is None:
+            return None
+        return job.started_at.replace(tzinfo=UTC)
+
+    def clean_abandoned(self) -> None:
+        """Jobs of workers that died (SIGKILL, lost machine) go to retry or to failed."""
+        StartedJobRegistry(queue=self.queue).cleanup()
+
+    def failed(self) -> list[FailedJob]:
+        registry = FailedJobRegistry(queue=self.queue)
+        ids = registry.get_job_ids()
+        out = []
+        for job in Job.fetch_many(ids, connection=self.connection):
+            if job is None:
+                continue
+            out.append(FailedJob(job.id, job.func_name or "?", tuple(job.args), job.ended_at and
+                                 job.ended_at.replace(tzinfo=UTC), _last_line(job.exc_info)))
+        return out
+
+    def retry(self, job_id: str) -> bool:
+        registry = FailedJobRegistry(queue=self.queue)
+        if job_id not in registry.get_job_ids():
+            return False
+        registry.requeue(job_id)
+        return True
 
 
 @dataclass
 class _Job:
     id: str
-    func: Callable[..., Any]
+    func: Func
     args: tuple[Any, ...]
     attempt: int = 0
 
@@ -62,21 +147,46 @@ class InProcessJobQueue:
     """A daemon thread that runs jobs in order, retrying with the same backoff as RQ."""
 
     intervals: tuple[float, ...] = RETRY_INTERVALS
-    failed: list[str] = field(default_factory=list)
+    failures: dict[str, tuple[_Job, FailedJob]] = field(default_factory=dict)
+    _states: dict[str, str] = field(default_factory=dict)
     _jobs: queue.Queue[_Job | None] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
     _counter: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> str:
+    @property
+    def failed_ids(self) -> list[str]:
+        return list(self.failures)
+
+    def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str:
         with self._lock:
             self._counter += 1
             jid = job_id or f"local-{self._counter}"
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="winnow-jobs", daemon=True)
                 self._thread.start()
+            self._states[jid] = "queued"
         self._jobs.put(_Job(jid, func, args))
         return jid
+
+    def status(self, job_id: str) -> str | None:
+        return self._states.get(job_id)
+
+    def started_at(self, job_id: str) -> datetime | None:
+        return None  # a job of this process runs while the process lives
+
+    def failed(self) -> list[FailedJob]:
+        return [f for _, f in self.failures.values()]
+
+    def retry(self, job_id: str) -> bool:
+        entry = self.failures.pop(job_id, None)
+        if entry is None:
+            return False
+        job = entry[0]
+        job.attempt = 0
+        self._states[job_id] = "queued"
+        self._jobs.put(job)
+        return True
 
     def join(self) -> None:
         """Wait until every job enqueued so far has finished (tests and shutdown)."""
@@ -88,8 +198,10 @@ class InProcessJobQueue:
             if job is None:
                 self._jobs.task_done()
                 return
+            self._states[job.id] = "started"
             try:
-                job.func(*job.args)
+                resolve(job.func)(*job.args)
+                self._states[job.id] = "finished"
             except Exception as exc:
                 self._retry_or_fail(job, exc)
             finally:
@@ -99,6 +211,7 @@ class InProcessJobQueue:
         if job.attempt < len(self.intervals):
             delay = self.intervals[job.attempt]
             job.attempt += 1
+            self._states[job.id] = "scheduled"
             log.warning("job %s failed (%s); retry %d in %ss", job.id, type(exc).__name__,
                         job.attempt, delay)
             timer = threading.Timer(delay, self._jobs.put, args=(job,))
@@ -106,7 +219,10 @@ class InProcessJobQueue:
             timer.start()
         else:
             log.error("job %s failed for good (%s)", job.id, type(exc).__name__)
-            self.failed.append(job.id)
+            self._states[job.id] = "failed"
+            error = f"{type(exc).__name__}: {str(exc)[:250]}"
+            self.failures[job.id] = (job, FailedJob(job.id, _name(job.func), job.args,
+                                                    datetime.now(UTC), error))
 
     def stop(self, timeout: float = 5.0) -> None:
         thread = self._thread

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException
 
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("winnow.api")
 
@@ -145,6 +145,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Invalid)
     def _invalid(exc: Invalid) -> Response:
         return Problem(422, "Validation failed", str(exc), slug="validation-error").response()
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> Response:
+        return Problem(409, "Conflict", str(exc), slug="state-conflict").response()
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.batch import ingest
-from app.api.request import bad_query, caller, json_body, query_args, respond, transaction
+from app.api.request import (
+    bad_query,
+    caller,
+    job_queue,
+    json_body,
+    query_args,
+    respond,
+    sealer,
+    transaction,
+)
 from app.api.spec import operation
 from app.feedback import EVENT_TYPES
 from app.models import Project
@@ -24,6 +34,7 @@ from app.payloads.events import (
     EventResult,
 )
 from app.services import events as service
+from app.services.conversations import store_events_with_shares
 from app.services.errors import Invalid, NotFound
 from app.services.projects import signal_map
 
@@ -49,9 +60,22 @@ TAGS = tuple(EVENT_TYPES)
     "gets a result, and valid events are stored even when others in the batch are not.",
 )
 def post_events() -> Response:
-    return ingest(json_body(), batch_key="events", adapter=EVENT_ADAPTER,
-                  batch_adapter=EVENT_LIST_ADAPTER,
-                  store=service.store_events, location="/v1/events/{id}", tags=TAGS)
+    body = json_body()
+    store = service.store_events
+    if _carries_conversation(body):
+        store = partial(store_events_with_shares, box=sealer(), queue=job_queue())
+    return ingest(body, batch_key="events", adapter=EVENT_ADAPTER,
+                  batch_adapter=EVENT_LIST_ADAPTER, store=store, location="/v1/events/{id}",
+                  tags=TAGS)
+
+
+def _carries_conversation(body: object) -> bool:
+    """Only share events with a conversation need the cipher and the queue."""
+    if isinstance(body, dict):
+        items = body.get("events") if "events" in body else [body]
+        if isinstance(items, list):
+            return any(isinstance(e, dict) and "conversation" in e for e in items)
+    return False
 
 
 class EventQuery(BaseModel):

@@ -7,13 +7,16 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
+from cryptography.fernet import MultiFernet
 from flask import Response, current_app, g, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database, unit_of_work
+from app.services.crypto import KeyMissing, cipher
 from app.services.keys import VerifiedKey
+from workers.queue import JobQueue
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,6 +30,23 @@ def caller() -> VerifiedKey:
 def database() -> Database:
     db: Database = current_app.extensions["winnow.db"]
     return db
+
+
+def job_queue() -> JobQueue:
+    queue: JobQueue = current_app.extensions["winnow.queue"]
+    return queue
+
+
+def sealer() -> MultiFernet:
+    """The cipher for raw conversation text (created on first use; see services.crypto)."""
+    box: MultiFernet | None = current_app.extensions.get("winnow.cipher")
+    if box is None:
+        try:
+            box = cipher(current_app.config["WINNOW_SETTINGS"])
+        except KeyMissing as exc:
+            raise Problem(503, "Not configured", str(exc), slug="not-configured") from None
+        current_app.extensions["winnow.cipher"] = box
+    return box
 
 
 def request_session() -> Session:

@@ -27,11 +27,12 @@ PROBLEM_STATUSES = {
     401: "Missing, invalid or revoked API key",
     403: "The key lacks the scope this operation needs",
     404: "No such resource in this key's project",
-    409: "The id is taken by a different body",
+    409: "The id is taken by a different body, or the resource's state does not allow this",
     413: "Body or batch too large",
     415: "Body is not application/json",
     422: "A field failed validation; `errors` names each one",
     429: "Rate limit exceeded; see Retry-After",
+    503: "A setting the operation needs is missing (e.g. WINNOW_ENCRYPTION_KEY)",
 }
 
 

@@ -3,6 +3,7 @@
 from app.models.base import Base
 from app.models.event import Event
 from app.models.generation import Generation
+from app.models.item import Item
 from app.models.project import ApiKey, Project
 
-__all__ = ["ApiKey", "Base", "Event", "Generation", "Project"]
+__all__ = ["ApiKey", "Base", "Event", "Generation", "Item", "Project"]

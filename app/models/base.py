@@ -55,4 +55,5 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: JSONDoc,
         list[str]: JSONDoc,
+        list[Any]: JSONDoc,
     }

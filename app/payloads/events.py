@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from app.feedback import Kind, Signal
 from app.payloads.common import Identifier, Metadata, ShortLabel, Text, Timestamp
+from app.payloads.conversations import SharedConversation
 from app.payloads.problem import ProblemFieldError
 
 
@@ -53,6 +54,9 @@ class FlagEvent(_EventBase):
 
 class ShareEvent(_EventBase):
     type: Literal["share"]
+    conversation: SharedConversation | None = Field(
+        default=None, description="The conversation the user shared, with their consent; it "
+        "becomes a curation item whose id is this event's id.")
 
 
 class AcceptEvent(_EventBase):

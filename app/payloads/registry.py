@@ -9,6 +9,13 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
+from app.payloads.conversations import (
+    ConversationBatchIn,
+    ConversationIn,
+    ItemOut,
+    ItemPage,
+    ReviewIn,
+)
 from app.payloads.events import BatchResult, EventBatchIn, EventIn, EventOut, EventPage
 from app.payloads.generations import GenerationIn, GenerationOut
 from app.payloads.problem import ProblemOut
@@ -17,12 +24,17 @@ from app.payloads.taxonomy import SignalOverridesIn, TaxonomyOut
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
+    "conversation": (ConversationIn, "validation"),
+    "conversation-batch": (ConversationBatchIn, "validation"),
     "event": (EventIn, "validation"),
     "event-batch": (EventBatchIn, "validation"),
     "event-batch-result": (BatchResult, "serialization"),
     "event-out": (EventOut, "serialization"),
     "event-page": (EventPage, "serialization"),
     "generation": (GenerationIn, "validation"),
+    "item-out": (ItemOut, "serialization"),
+    "item-page": (ItemPage, "serialization"),
+    "item-review": (ReviewIn, "validation"),
     "generation-out": (GenerationOut, "serialization"),
     "problem": (ProblemOut, "serialization"),
     "signal-overrides": (SignalOverridesIn, "validation"),

@@ -13,3 +13,7 @@ class NotFound(ServiceError):
 
 class Invalid(ServiceError):
     pass
+
+
+class Conflict(ServiceError):
+    """The request does not fit the resource's current state."""

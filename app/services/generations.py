@@ -66,12 +66,14 @@ def get_generation(session: Session, project_id: int, external_id: str) -> Gener
 
 
 def feedback_summary(
-    session: Session, project_id: int, external_id: str, signals: SignalMap
+    session: Session, project_id: int, external_id: str | Sequence[str], signals: SignalMap
 ) -> FeedbackSummary:
-    """Counts by type and signal; signals come from the project's map at read time."""
+    """Counts by type and signal over one generation or several (an item and its duplicates);
+    signals come from the project's map at read time."""
+    refs = [external_id] if isinstance(external_id, str) else list(external_id)
     query = (
         select(Event.type, Event.rating, func.count(), func.max(Event.occurred_at))
-        .where(Event.project_id == project_id, Event.generation_ref == external_id)
+        .where(Event.project_id == project_id, Event.generation_ref.in_(refs))
         .group_by(Event.type, Event.rating)
     )
     by_type: dict[str, int] = {}

@@ -25,6 +25,8 @@ class Scope(StrEnum):
     EVENTS_WRITE = "events:write"
     EVENTS_READ = "events:read"
     DATASETS_READ = "datasets:read"
+    ITEMS_READ = "items:read"
+    ITEMS_REVIEW = "items:review"
     ADMIN = "admin"
 
 

@@ -165,10 +165,14 @@ def test_winnow_up_again_keeps_data_and_prints_no_new_key(tmp_path: Path) -> Non
 @pytest.mark.postgres
 def test_winnow_serve_on_postgres_and_redis(pg_engine: object, redis_client: object,
                                             tmp_path: Path) -> None:
-    from tests.conftest import PG_URL, REDIS_URL
+    from tests.conftest import PG_URL, REDIS_URL, TEST_ENCRYPTION_KEY
 
     assert PG_URL and REDIS_URL
     env = clean_env(tmp_path, WINNOW_DATABASE_URL=PG_URL, WINNOW_REDIS_URL=REDIS_URL)
+    runner = CliRunner(env=env)
+    refused = runner.invoke(main, ["serve", "--port", str(free_port())])
+    assert refused.exit_code != 0 and "WINNOW_ENCRYPTION_KEY is not set" in refused.output
+    env["WINNOW_ENCRYPTION_KEY"] = TEST_ENCRYPTION_KEY
     runner = CliRunner(env=env)
     runner.invoke(main, ["projects", "create", "served"])
     token = runner.invoke(main, ["keys", "create", "--project", "served"]).output.strip()

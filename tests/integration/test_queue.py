@@ -12,7 +12,7 @@ import pytest
 from redis import Redis
 
 from tests import jobs
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, TEST_ENCRYPTION_KEY
 from workers.queue import InProcessJobQueue, RQJobQueue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,8 @@ def test_worker_process_runs_enqueued_jobs(redis_client: Redis, tmp_path: Path) 
     ids = [queue.enqueue(jobs.append_line, str(out), f"job {i}") for i in range(3)]
     assert len(set(ids)) == 3
     env = {**os.environ, "WINNOW_REDIS_URL": REDIS_URL, "WINNOW_QUEUE_NAME": "winnow-test",
-           "WINNOW_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+           "WINNOW_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "WINNOW_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY}
     winnow = str(Path(sys.executable).parent / "winnow")
     done = subprocess.run([winnow, "worker", "--burst"], env=env, cwd=ROOT, timeout=120,
                           capture_output=True, text=True)
@@ -47,7 +48,7 @@ def test_in_process_queue_retries_a_transient_failure(tmp_path: Path) -> None:
         time.sleep(0.01)
     assert int(counter.read_text()) == 3  # two failures, then success
     assert out.read_text() == "after\n"
-    assert queue.failed == []
+    assert queue.failed_ids == []
     queue.stop()
 
 
@@ -57,9 +58,9 @@ def test_in_process_queue_gives_up_after_its_retries(tmp_path: Path) -> None:
     jid = queue.enqueue(jobs.fail_until, str(counter), 5)
     for _ in range(200):
         queue.join()
-        if queue.failed:
+        if queue.failed_ids:
             break
         time.sleep(0.01)
-    assert queue.failed == [jid]
+    assert queue.failed_ids == [jid]
     assert int(counter.read_text()) == 2
     queue.stop()

@@ -1,0 +1,323 @@
+"""`winnow import`, `winnow items`, `winnow jobs`, `winnow eval`: curation from the shell."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import orjson
+from flask import current_app
+from flask.cli import with_appcontext
+from pydantic import ValidationError
+
+from app.config import Settings
+
+IMPORT_CHUNK = 500
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _db() -> Any:
+    return current_app.extensions["winnow.db"]
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    return settings
+
+
+def _project_id(slug: str) -> int:
+    from app.services.errors import ServiceError
+    from app.services.projects import get_project
+
+    try:
+        with _db().session() as session:
+            return int(get_project(session, slug).id)
+    except ServiceError as exc:
+        _fail(str(exc))
+    raise AssertionError
+
+
+@click.group("import")
+def import_() -> None:
+    """Backfill data from files."""
+
+
+@import_.command("conversations")
+@click.argument("file", type=click.File("rb"))
+@click.option("--project", "slug", required=True, help="Project slug.")
+@with_appcontext
+def import_conversations(file: IO[bytes], slug: str) -> None:
+    """Import shared conversations from FILE (JSON Lines, '-' for stdin).
+
+    Each line is one conversation in the shape POST /v1/conversations takes (id, messages,
+    consent: true, ...). Valid lines are stored and queued for curation even when others are
+    not; bad lines are reported by line number and field, never by content. Re-importing a file
+    is harmless: ids already stored are counted as duplicates.
+    """
+    from app.services.conversations import from_conversation, store_shares
+    from app.services.crypto import KeyMissing, cipher
+    from workers import runtime
+
+    project_id = _project_id(slug)
+    try:
+        box = cipher(_settings())
+    except KeyMissing as exc:
+        _fail(str(exc))
+    counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
+    chunk: list[Any] = []
+
+    def flush() -> None:
+        with _db().session() as session:
+            outcomes = store_shares(session, project_id, chunk, source="import", box=box,
+                                    queue=runtime.current().queue)
+        for outcome in outcomes:
+            counts[outcome] += 1
+        chunk.clear()
+
+    for _lineno, share in _read_lines(file, counts):
+        chunk.append(from_conversation(share))
+        if len(chunk) >= IMPORT_CHUNK:
+            flush()
+    if chunk:
+        flush()
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    _drain_embedded_queue()
+    if counts["invalid"] or counts["conflict"]:
+        raise SystemExit(1)
+
+
+def _read_lines(file: IO[bytes], counts: dict[str, int]) -> Iterator[tuple[int, Any]]:
+    from app.api.errors import field_errors
+    from app.payloads.conversations import CONVERSATION_ADAPTER
+
+    for lineno, line in enumerate(file, 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, CONVERSATION_ADAPTER.validate_python(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            counts["invalid"] += 1
+            click.echo(f"line {lineno}: not valid JSON ({exc.msg})", err=True)
+        except ValidationError as exc:
+            counts["invalid"] += 1
+            errors = "; ".join(f"{e['field'] or '(line)'}: {e['detail']}"
+                               for e in field_errors(exc)[:5])
+            click.echo(f"line {lineno}: {errors}", err=True)
+
+
+def _drain_embedded_queue() -> None:
+    """Embedded: the jobs run in this process, so wait for them before exiting."""
+    from workers import runtime
+    from workers.queue import InProcessJobQueue
+
+    queue = runtime.current().queue
+    if isinstance(queue, InProcessJobQueue):
+        click.echo("curating in this process (embedded mode)...")
+        queue.join()
+
+
+@click.group()
+def items() -> None:
+    """Curation items: list, show, and review the quarantine."""
+
+
+@items.command("list")
+@click.option("--project", "slug", required=True)
+@click.option("--state", "states", multiple=True,
+              type=click.Choice(["received", "accepted", "quarantined", "rejected_pii",
+                                 "duplicate", "rejected_prank"]),
+              help="Repeatable; default all.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@with_appcontext
+def items_list(slug: str, states: tuple[str, ...], limit: int) -> None:
+    """One line per item: id, state, votes, reasons."""
+    from app.services.items import list_items
+
+    project_id = _project_id(slug)
+    with _db().session() as session:
+        page, _ = list_items(session, project_id, states, None, limit)
+    for s in page:
+        reasons = "; ".join(s.reasons) or "-"
+        click.echo(f"{s.id}\t{s.state}\tvotes={s.votes}\t{reasons}")
+
+
+@items.command("show")
+@click.argument("item_id")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def items_show(item_id: str, slug: str) -> None:
+    """The item as GET /v1/items/{id} returns it (redacted text only), as JSON."""
+    from app.models import Project
+    from app.services.errors import ServiceError
+    from app.services.items import get_item, item_detail
+    from app.services.projects import signal_map
+
+    project_id = _project_id(slug)
+    try:
+        with _db().session() as session:
+            item = get_item(session, project_id, item_id)
+            out = item_detail(session, item, signal_map(session.get_one(Project, project_id)))
+    except ServiceError as exc:
+        _fail(str(exc))
+    click.echo(out.model_dump_json(indent=2))
+
+
+def _review(item_id: str, slug: str, note: str | None, release: bool) -> None:
+    import getpass
+
+    from app.services.errors import ServiceError
+    from app.services.items import review
+
+    project_id = _project_id(slug)
+    try:
+        with _db().session() as session:
+            item = review(session, project_id, item_id, release=release,
+                          reviewer=f"cli:{getpass.getuser()}", note=note)
+    except ServiceError as exc:
+        _fail(str(exc))
+    click.echo(f"{item.external_id}\t{item.state}")
+
+
+@items.command("release")
+@click.argument("item_id")
+@click.option("--project", "slug", required=True)
+@click.option("--note", default=None, help="Why; kept with the item's reasons.")
+@with_appcontext
+def items_release(item_id: str, slug: str, note: str | None) -> None:
+    """Release a quarantined item: it becomes accepted."""
+    _review(item_id, slug, note, release=True)
+
+
+@items.command("reject")
+@click.argument("item_id")
+@click.option("--project", "slug", required=True)
+@click.option("--note", default=None, help="Why; kept with the item's reasons.")
+@with_appcontext
+def items_reject(item_id: str, slug: str, note: str | None) -> None:
+    """Reject a quarantined item as a prank."""
+    _review(item_id, slug, note, release=False)
+
+
+@click.group()
+def jobs() -> None:
+    """Background jobs: failed ones, retrying them, and the reconciler."""
+
+
+@jobs.command("failed")
+@with_appcontext
+def jobs_failed() -> None:
+    """Jobs that failed after all their retries, and items waiting after a failure."""
+    from sqlalchemy import select
+
+    from app.models import Item
+    from workers import runtime
+
+    failed = _queue_call(lambda q: q.failed())
+    for job in failed:
+        when = job.failed_at.isoformat(timespec="seconds") if job.failed_at else "?"
+        click.echo(f"job {job.id}\t{job.func}\t{when}\t{job.error}")
+    with runtime.current().db.session() as session:
+        rows = session.execute(select(Item.external_id, Item.job_id, Item.attempts,
+                                      Item.last_error).where(Item.state == "received",
+                                                             Item.last_error.is_not(None)))
+        waiting = list(rows)
+    for ext, job_id, attempts, error in waiting:
+        click.echo(f"item {ext}\tjob {job_id}\tattempts={attempts}\t{error}")
+    if not failed and not waiting:
+        click.echo("no failed jobs")
+
+
+def _queue_call(fn: Any) -> Any:
+    from workers import runtime
+
+    try:
+        return fn(runtime.current().queue)
+    except Exception as exc:  # Redis unreachable
+        _fail(f"cannot reach the job queue ({type(exc).__name__}); is Redis up?")
+
+
+@jobs.command("retry")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every failed job.")
+@with_appcontext
+def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
+    """Put failed jobs back on the queue (their items are still in `received`)."""
+    from sqlalchemy import update
+
+    from app.models import Item
+    from workers import runtime
+
+    if not job_ids and not retry_all:
+        _fail("name the job ids to retry (see `winnow jobs failed`), or pass --all")
+    rt = runtime.current()
+    ids = list(job_ids) or [j.id for j in _queue_call(lambda q: q.failed())]
+    retried = 0
+    for job_id in ids:
+        if _queue_call(lambda q, j=job_id: q.retry(j)):
+            retried += 1
+        else:
+            click.echo(f"{job_id}: not a failed job", err=True)
+    with rt.db.session() as session:  # their items get another full round of attempts
+        session.execute(update(Item).where(Item.job_id.in_(ids), Item.state == "received")
+                        .values(attempts=0))
+    click.echo(f"retried {retried} job(s)")
+    if retried < len(ids):
+        raise SystemExit(1)
+
+
+@jobs.command("reconcile")
+@click.option("--older-than", type=click.IntRange(0), default=None,
+              help="Seconds an item must have waited [default: WINNOW_RECONCILE_AFTER_SECONDS].")
+@with_appcontext
+def jobs_reconcile(older_than: int | None) -> None:
+    """Re-enqueue items stuck in `received` (workers and `winnow up` also do this by
+    themselves every WINNOW_RECONCILE_EVERY_SECONDS)."""
+    from workers.curation.reconcile import reconcile
+
+    age = None if older_than is None else timedelta(seconds=older_than)
+    n = _queue_call(lambda _q: reconcile(age))
+    click.echo(f"re-enqueued {n} item(s)")
+    _drain_embedded_queue()
+
+
+@click.group("eval")
+def eval_() -> None:
+    """Measure the curation stages on labelled data."""
+
+
+@eval_.command("curation")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Folder holding the evaluation sets (e.g. ../shared/data).")
+@click.option("--subset", type=click.Choice(["all", "dev", "holdout"]), default="all",
+              show_default=True, help="Which half of each set (rules were tuned on dev).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
+@with_appcontext
+def eval_curation(data_dir: Path, subset: str, as_json: bool) -> None:
+    """Precision and recall of PII, prank and dedupe stages, with the configured settings."""
+    from workers.evaluation.report import evaluate_all, render
+
+    if not data_dir.is_dir():
+        _fail(f"{data_dir} is not a folder")
+    results = evaluate_all(data_dir, _settings(), subset)
+    click.echo(json.dumps(results, indent=2) if as_json else render(results))
+    if not results.get("passed", True):
+        raise SystemExit(1)
+
+
+@click.command("encryption-key")
+def encryption_key() -> None:
+    """Print a new Fernet key for WINNOW_ENCRYPTION_KEY (to rotate, put it first and keep the
+    old one after a comma until no item in `received` still uses it)."""
+    from app.services.crypto import new_key
+
+    click.echo(new_key())
+
+
+CURATION_COMMANDS = (import_, items, jobs, eval_)

@@ -1,0 +1,70 @@
+"""Curation items: a shared conversation on its way from `received` to an outcome state.
+
+The raw text exists only as `raw_ciphertext` (Fernet) while the item waits in `received`;
+screening replaces it with the redacted turns and sets it to NULL in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, BigId, utcnow
+
+STATES = ("received", "accepted", "quarantined", "rejected_pii", "duplicate", "rejected_prank")
+OUTCOME_STATES = STATES[1:]
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        Index("ix_items_project_state", "project_id", "state", "id"),
+        Index("ix_items_project_user_received", "project_id", "user_id", "received_at"),
+        Index("ix_items_duplicate_of", "duplicate_of_id"),
+        # The reconciler's scan: items still waiting, oldest first.
+        Index("ix_items_state_received", "state", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(16))  # api | share | import
+    generation_ref: Mapped[str | None] = mapped_column(String(128))
+    conversation_ref: Mapped[str | None] = mapped_column(String(128))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    # A Fernet token (url-safe base64 text) of the raw turns; NULL once screened.
+    raw_sealed: Mapped[str | None] = mapped_column(Text)
+    turns: Mapped[int] = mapped_column(SmallInteger)
+    # After screening: [{"role": ..., "text": ...}] with placeholders; findings without values.
+    redacted: Mapped[list[Any] | None] = mapped_column()
+    findings: Mapped[list[Any] | None] = mapped_column()
+    signals: Mapped[list[Any] | None] = mapped_column()
+    reasons: Mapped[list[Any] | None] = mapped_column()
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"))
+    duplicate_kind: Mapped[str | None] = mapped_column(String(8))
+    similarity: Mapped[float | None] = mapped_column(Float)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    screened_at: Mapped[datetime | None] = mapped_column()
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    body_hash: Mapped[str] = mapped_column(String(64))

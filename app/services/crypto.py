@@ -1,0 +1,69 @@
+"""Encryption at rest of raw conversation text (Fernet), kept only until screening ends.
+
+The key comes from WINNOW_ENCRYPTION_KEY (comma-separated keys: the first encrypts, every one
+decrypts, so keys can be rotated). The embedded mode, with no key configured, creates one in
+WINNOW_DATA_DIR/encryption.key readable by its owner only; production refuses to run without a
+key, since every API process and worker must share it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import orjson
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from app.config import Settings
+
+
+class KeyMissing(RuntimeError):
+    pass
+
+
+def _key_file(data_dir: Path) -> str:
+    path = data_dir / "encryption.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(Fernet.generate_key())
+    return path.read_text().strip()
+
+
+def cipher(settings: Settings) -> MultiFernet:
+    if settings.encryption_key is not None:
+        keys = settings.encryption_key.get_secret_value()
+    elif settings.embedded:
+        keys = _key_file(settings.data_dir)
+    else:
+        raise KeyMissing("WINNOW_ENCRYPTION_KEY is not set: with Redis configured, every "
+                         "process must share one key (make one with `winnow keys encryption-key`)")
+    return _cipher(keys)
+
+
+@cache
+def _cipher(keys: str) -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()])
+    except (ValueError, TypeError):
+        raise KeyMissing("WINNOW_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes "
+                         "each), comma-separated") from None
+
+
+def seal_turns(box: MultiFernet, turns: Sequence[tuple[str, str]]) -> bytes:
+    return box.encrypt(orjson.dumps(turns))
+
+
+def open_turns(box: MultiFernet, token: bytes) -> list[tuple[str, str]]:
+    try:
+        data = orjson.loads(box.decrypt(token))
+    except InvalidToken:
+        raise KeyMissing("the raw text cannot be decrypted with the configured keys") from None
+    return [(str(role), str(text)) for role, text in data]
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()

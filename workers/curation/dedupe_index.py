@@ -1,0 +1,207 @@
+"""The dedupe index: exact keys and MinHash LSH per project, in Redis (shared by every worker)
+or in memory (the embedded mode).
+
+`find_or_add` is idempotent: an item already indexed is its own canonical and gets None, so a
+retried job gives the same answer. With Redis, a short lock per project makes "query, then
+insert" atomic across workers: two copies screened at once cannot both become canonical.
+LSH keys are the item ids as bytes (datasketch's prepickle off), so nothing read back from
+Redis is unpickled; still, use a Redis only trusted services can write to.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, cast
+from urllib.parse import urlparse
+
+from datasketch import MinHashLSH
+from redis import Redis
+
+from workers.curation.dedupe import DedupeConfig, exact_key, is_copy, normalize, signature
+
+
+@dataclass(frozen=True)
+class Match:
+    item_id: int
+    kind: Literal["exact", "near"]
+    similarity: float
+
+
+class DedupeIndex(Protocol):
+    def find_or_add(self, project_id: int, item_id: int, text: str) -> Match | None: ...
+
+    def add(self, project_id: int, item_id: int, text: str) -> None: ...
+
+    def is_loaded(self, project_id: int) -> bool: ...
+
+    def mark_loaded(self, project_id: int) -> None: ...
+
+
+class _Store(Protocol):
+    """Where one backend keeps exact keys and normalised texts."""
+
+    def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int: ...
+
+    def exact_point(self, project_id: int, key: str, item_id: int) -> None: ...
+
+    def text(self, project_id: int, item_id: int) -> str | None: ...
+
+    def set_text(self, project_id: int, item_id: int, text: str) -> None: ...
+
+    def lsh(self, project_id: int) -> MinHashLSH: ...
+
+    def lock(self, project_id: int) -> Any: ...
+
+
+class _Index:
+    def __init__(self, store: _Store, config: DedupeConfig) -> None:
+        self.store = store
+        self.config = config
+
+    def find_or_add(self, project_id: int, item_id: int, text: str) -> Match | None:
+        norm = normalize(text)
+        exact = exact_key(text)
+        first = self.store.exact_get_or_set(project_id, exact, item_id)
+        if first != item_id:
+            return Match(first, "exact", 1.0)
+        with self.store.lock(project_id):
+            lsh = self.store.lsh(project_id)
+            key = str(item_id).encode()
+            sig = signature(norm, self.config)
+            best: Match | None = None
+            for other in lsh.query(sig):
+                other_id = int(other)
+                if other_id == item_id:
+                    return None  # indexed by an earlier run of this job: it is canonical
+                other_text = self.store.text(project_id, other_id)
+                if other_text is None:
+                    continue
+                same, score = is_copy(norm, other_text, self.config)
+                if same and (best is None or (score, -other_id) > (best.similarity,
+                                                                    -best.item_id)):
+                    best = Match(other_id, "near", score)
+            if best is not None:
+                # Later exact copies of this text go straight to the canonical item.
+                self.store.exact_point(project_id, exact, best.item_id)
+                return best
+            self.store.set_text(project_id, item_id, norm)
+            lsh.insert(key, sig, check_duplication=False)
+        return None
+
+    def add(self, project_id: int, item_id: int, text: str) -> None:
+        """Index without asking (rebuilding from the database)."""
+        norm = normalize(text)
+        self.store.exact_get_or_set(project_id, exact_key(text), item_id)
+        with self.store.lock(project_id):
+            lsh = self.store.lsh(project_id)
+            key = str(item_id).encode()
+            if self.store.text(project_id, item_id) is None:
+                self.store.set_text(project_id, item_id, norm)
+                lsh.insert(key, signature(norm, self.config), check_duplication=False)
+
+
+class _MemoryStore:
+    def __init__(self, config: DedupeConfig) -> None:
+        self.config = config
+        self.exact: dict[tuple[int, str], int] = {}
+        self.texts: dict[tuple[int, int], str] = {}
+        self.lshs: dict[int, MinHashLSH] = {}
+        self.guard = threading.RLock()
+
+    def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int:
+        with self.guard:
+            return self.exact.setdefault((project_id, key), item_id)
+
+    def exact_point(self, project_id: int, key: str, item_id: int) -> None:
+        self.exact[(project_id, key)] = item_id
+
+    def text(self, project_id: int, item_id: int) -> str | None:
+        return self.texts.get((project_id, item_id))
+
+    def set_text(self, project_id: int, item_id: int, text: str) -> None:
+        self.texts[(project_id, item_id)] = text
+
+    def lsh(self, project_id: int) -> MinHashLSH:
+        with self.guard:
+            if project_id not in self.lshs:
+                self.lshs[project_id] = MinHashLSH(threshold=self.config.candidate_threshold,
+                                                   num_perm=self.config.num_perm)
+            return self.lshs[project_id]
+
+    def lock(self, project_id: int) -> Any:
+        return self.guard
+
+
+class MemoryDedupeIndex(_Index):
+    def __init__(self, config: DedupeConfig | None = None) -> None:
+        super().__init__(_MemoryStore(config or DedupeConfig()), config or DedupeConfig())
+        self.loaded: set[int] = set()
+
+    def is_loaded(self, project_id: int) -> bool:
+        return project_id in self.loaded
+
+    def mark_loaded(self, project_id: int) -> None:
+        self.loaded.add(project_id)
+
+
+class _RedisStore:
+    def __init__(self, url: str, config: DedupeConfig, prefix: str) -> None:
+        self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+        parsed = urlparse(url)
+        self.redis_params = {"host": parsed.hostname or "127.0.0.1", "port": parsed.port or 6379,
+                             "db": int((parsed.path or "/0").lstrip("/") or 0),
+                             "password": parsed.password}
+        self.config = config
+        self.prefix = prefix
+        self.lshs: dict[int, MinHashLSH] = {}
+
+    def _key(self, project_id: int, what: str) -> str:
+        return f"{self.prefix}:{project_id}:{what}"
+
+    def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int:
+        name = self._key(project_id, "exact")
+        self.redis.hsetnx(name, key, str(item_id))
+        stored = cast(bytes | None, self.redis.hget(name, key))
+        return int(stored) if stored else item_id
+
+    def exact_point(self, project_id: int, key: str, item_id: int) -> None:
+        self.redis.hset(self._key(project_id, "exact"), key, str(item_id))
+
+    def text(self, project_id: int, item_id: int) -> str | None:
+        value = self.redis.hget(self._key(project_id, "text"), str(item_id))
+        return value.decode() if isinstance(value, bytes) else None
+
+    def set_text(self, project_id: int, item_id: int, text: str) -> None:
+        self.redis.hset(self._key(project_id, "text"), str(item_id), text)
+
+    def lsh(self, project_id: int) -> MinHashLSH:
+        if project_id not in self.lshs:
+            self.lshs[project_id] = MinHashLSH(
+                threshold=self.config.candidate_threshold, num_perm=self.config.num_perm,
+                prepickle=False,
+                storage_config={"type": "redis",
+                                "basename": self._key(project_id, "lsh").encode(),
+                                "redis": self.redis_params})
+        return self.lshs[project_id]
+
+    @contextmanager
+    def lock(self, project_id: int) -> Iterator[None]:
+        with self.redis.lock(self._key(project_id, "lock"), timeout=30, blocking_timeout=60):
+            yield
+
+
+class RedisDedupeIndex(_Index):
+    def __init__(self, url: str, config: DedupeConfig | None = None,
+                 prefix: str = "winnow:dedupe") -> None:
+        self.redis_store = _RedisStore(url, config or DedupeConfig(), prefix)
+        super().__init__(self.redis_store, config or DedupeConfig())
+
+    def is_loaded(self, project_id: int) -> bool:
+        """False after Redis lost its data: the index is then rebuilt from the database."""
+        return bool(self.redis_store.redis.exists(self.redis_store._key(project_id, "ready")))
+
+    def mark_loaded(self, project_id: int) -> None:
+        self.redis_store.redis.set(self.redis_store._key(project_id, "ready"), "1")

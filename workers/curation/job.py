@@ -1,0 +1,150 @@
+"""The curation job: screen items in `received` and record their outcome.
+
+Idempotent: only items still in `received` are taken, the outcome is written with a
+conditional UPDATE (state = 'received'), and the dedupe index answers the same for an item it
+already holds. So a retried, re-enqueued or concurrent run changes nothing a first run did.
+One item failing does not hold back the others: it stays in `received` with its attempt
+counted and the job raises at the end, so RQ retries it with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Item
+from app.models.base import utcnow
+from app.services.crypto import open_turns
+from workers import runtime
+from workers.curation.dedupe import conversation_text
+from workers.curation.pipeline import Work
+from workers.curation.pranks import Context
+from workers.curation.types import Turn
+
+log = logging.getLogger("winnow.curation")
+CANONICAL_STATES = ("accepted", "quarantined", "rejected_prank")
+USUAL_WINDOW = timedelta(days=30)
+COMMIT_EVERY = 25
+
+
+class CurationIncomplete(Exception):
+    """Some items of the job failed; they stay in `received` and the job is retried."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item_id: int
+    values: dict[str, Any]
+
+
+def curate(item_ids: list[int]) -> dict[str, int]:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        items = list(session.scalars(select(Item).where(Item.id.in_(item_ids),
+                                                        Item.state == "received")
+                                     .order_by(Item.id)))
+        if not items:
+            return {}
+        contexts = {i.id: share_context(session, i) for i in items}
+        if not rt.index_is_shared:
+            for project_id in {i.project_id for i in items}:
+                load_memory_index(session, project_id)
+
+    counts: dict[str, int] = {}
+    failed: list[tuple[int, str]] = []
+    # Committed a chunk at a time: a worker killed mid-job keeps what it finished.
+    for start in range(0, len(items), COMMIT_EVERY):
+        chunk = items[start:start + COMMIT_EVERY]
+        outcomes: list[Outcome] = []
+        chunk_failed: list[tuple[int, str]] = []
+        for item in chunk:
+            try:
+                outcomes.append(screen(item, contexts[item.id]))
+            except Exception as exc:
+                # Only the type, or our own message: a library's may quote the text.
+                own = type(exc).__module__.startswith("workers")
+                chunk_failed.append((item.id, str(exc) if own else type(exc).__name__))
+        record(outcomes, chunk_failed, counts)
+        failed.extend(chunk_failed)
+    log.info("curated %d item(s): %s", sum(counts.values()),
+             ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none new")
+    if failed:
+        raise CurationIncomplete(f"{len(failed)} of {len(items)} item(s) failed: "
+                                 f"{failed[0][1]}")
+    return counts
+
+
+def record(outcomes: list[Outcome], failed: list[tuple[int, str]],
+           counts: dict[str, int]) -> None:
+    """Write outcomes (only onto items still in `received`) and count failed attempts."""
+    with runtime.current().db.session() as session:
+        now = utcnow()
+        for o in outcomes:
+            done = session.execute(update(Item).where(Item.id == o.item_id,
+                                                      Item.state == "received")
+                                   .values(**o.values, raw_sealed=None, screened_at=now,
+                                           last_error=None))
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                counts[o.values["state"]] = counts.get(o.values["state"], 0) + 1
+        for item_id, error in failed:
+            session.execute(update(Item).where(Item.id == item_id, Item.state == "received")
+                            .values(attempts=Item.attempts + 1, last_error=error[:200]))
+
+
+def screen(item: Item, context: Context) -> Outcome:
+    rt = runtime.current()
+    if item.raw_sealed is None:
+        raise CurationIncomplete("item has no raw text to screen")
+    turns = tuple(Turn(role, text) for role, text in open_turns(rt.box,
+                                                                  item.raw_sealed.encode()))
+    work = rt.pipeline.run(Work(item.project_id, item.id, turns, context))
+    return Outcome(item.id, {
+        "state": work.state,
+        "redacted": [{"role": t.role, "text": t.text} for t in work.turns],
+        "findings": [{"type": f.entity_type, "turn": f.turn, "start": f.start, "end": f.end,
+                      "placeholder": f.placeholder, "score": round(f.score, 3)}
+                     for f in work.findings],
+        "signals": [{"category": s.category, "score": round(s.score, 3), "reason": s.reason}
+                    for s in work.signals],
+        "reasons": list(work.reasons),
+        "content_hash": work.content_hash,
+        "duplicate_of_id": work.duplicate_of,
+        "duplicate_kind": work.duplicate_kind,
+        "similarity": None if work.similarity is None else round(work.similarity, 4),
+    })
+
+
+def share_context(session: Session, item: Item) -> Context:
+    """How much this user shared in the hour before this item, against their usual rate."""
+    if item.user_id is None:
+        return Context()
+    at: datetime = item.received_at
+    hour_ago, window_start = at - timedelta(hours=1), at - USUAL_WINDOW
+    base = select(func.count()).where(Item.project_id == item.project_id,
+                                      Item.user_id == item.user_id)
+    recent = session.scalar(base.where(Item.received_at > hour_ago, Item.received_at <= at,
+                                       Item.id != item.id)) or 0
+    before = session.scalar(base.where(Item.received_at > window_start,
+                                       Item.received_at <= hour_ago)) or 0
+    hours = USUAL_WINDOW.total_seconds() / 3600 - 1
+    return Context(user_shares_last_hour=int(recent), user_usual_per_hour=before / hours)
+
+
+def load_memory_index(session: Session, project_id: int) -> None:
+    """The embedded mode's in-memory index starts empty: fill it from the database once."""
+    rt = runtime.current()
+    with rt.lock:
+        if project_id in rt.loaded_projects:
+            return
+        rows = session.execute(select(Item.id, Item.redacted).where(
+            Item.project_id == project_id, Item.state.in_(CANONICAL_STATES),
+            Item.redacted.is_not(None)).order_by(Item.id))
+        for item_id, redacted in rows:
+            turns = [Turn(t["role"], t["text"]) for t in redacted]
+            rt.index.add(project_id, item_id, conversation_text(turns))
+        rt.loaded_projects.add(project_id)

@@ -1,0 +1,143 @@
+"""PII stage: Presidio finds entities, Winnow replaces them with typed placeholders that stay
+consistent across a conversation (<PERSON_1> is one person in every message) and keeps only
+the entity type, the placeholder and its offsets in the redacted text — never the value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from workers.curation.types import Finding, PiiResult, Turn
+
+log = logging.getLogger("winnow.pii")
+Action = Literal["redact", "reject"]
+
+# What Winnow looks for by default. DATE_TIME, LOCATION, NRP and URL are left alone: a plain
+# date, a city or a link is rarely personal on its own, and masking them ruins the text.
+DEFAULT_ENTITIES = (
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
+    "US_SSN", "US_ITIN", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS",
+    "CRYPTO", "MEDICAL_LICENSE", "STREET_ADDRESS",
+)
+
+
+SPACY_IGNORED = ("CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY",
+                 "NORP", "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME",
+                 "WORK_OF_ART", "MISC")
+
+
+@dataclass(frozen=True)
+class Span:
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class PiiConfig:
+    spacy_model: str | None = None  # None: Presidio's pattern recognizers only
+    policy: Mapping[str, Action] = field(default_factory=dict)  # default: redact
+    entities: tuple[str, ...] = DEFAULT_ENTITIES
+    min_score: float = 0.4
+
+
+def _offline_tldextract() -> None:
+    """Presidio's email recognizer calls tldextract, which fetches the public suffix list on
+    first use; use the copy bundled with tldextract instead (no network, no cache dir)."""
+    import tldextract.tldextract as tx
+
+    tx.TLD_EXTRACTOR = tx.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def build_analyzer(config: PiiConfig) -> Any:
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from workers.curation.recognizers import (
+        CardRecognizer,
+        address_recognizer,
+        phone_recognizer,
+    )
+
+    _offline_tldextract()
+    if config.spacy_model:
+        # Only names come from NER; the other labels would be mapped, kept and logged.
+        nlp_conf: dict[str, Any] = {
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": config.spacy_model}],
+            "ner_model_configuration": {
+                "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON"},
+                "labels_to_ignore": list(SPACY_IGNORED),
+            },
+        }
+    else:
+        nlp_conf = {"nlp_engine_name": "no_op",
+                    "models": [{"lang_code": "en", "model_name": "no_op"}]}
+    nlp_engine = NlpEngineProvider(nlp_configuration=nlp_conf).create_engine()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    for recognizer in (address_recognizer(), phone_recognizer(), CardRecognizer()):
+        registry.add_recognizer(recognizer)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+
+
+class PiiScreener:
+    def __init__(self, config: PiiConfig) -> None:
+        self.config = config
+        self.analyzer = build_analyzer(config)
+
+    @property
+    def entity_types(self) -> tuple[str, ...]:
+        return self.config.entities
+
+    def analyze(self, text: str) -> list[Span]:
+        """Entities in `text`, overlaps resolved (longest, then highest score, wins)."""
+        from workers.curation.recognizers import extend_addresses, plausible
+
+        if not text.strip():
+            return []
+        results = self.analyzer.analyze(text=text, language="en",
+                                        entities=list(self.config.entities),
+                                        score_threshold=self.config.min_score)
+        results = extend_addresses(text, [r for r in results if plausible(text, r)])
+        ordered = sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start))
+        kept: list[Span] = []
+        for r in ordered:
+            if all(r.end <= k.start or r.start >= k.end for k in kept):
+                kept.append(Span(r.entity_type, r.start, r.end, float(r.score)))
+        return sorted(kept, key=lambda s: s.start)
+
+    def screen(self, turns: Sequence[Turn]) -> PiiResult:
+        numbering: dict[tuple[str, str], str] = {}
+        counters: dict[str, int] = {}
+        redacted: list[Turn] = []
+        findings: list[Finding] = []
+        rejected: set[str] = set()
+        for index, turn in enumerate(turns):
+            out: list[str] = []
+            position = 0
+            length = 0
+            for span in self.analyze(turn.text):
+                value = " ".join(turn.text[span.start:span.end].casefold().split())
+                key = (span.entity_type, value)
+                if key not in numbering:
+                    counters[span.entity_type] = counters.get(span.entity_type, 0) + 1
+                    numbering[key] = f"<{span.entity_type}_{counters[span.entity_type]}>"
+                placeholder = numbering[key]
+                before = turn.text[position:span.start]
+                out.append(before)
+                length += len(before)
+                findings.append(Finding(span.entity_type, index, length,
+                                        length + len(placeholder), placeholder, span.score))
+                out.append(placeholder)
+                length += len(placeholder)
+                position = span.end
+                if self.config.policy.get(span.entity_type) == "reject":
+                    rejected.add(span.entity_type)
+            out.append(turn.text[position:])
+            redacted.append(Turn(turn.role, "".join(out)))
+        return PiiResult(tuple(redacted), tuple(findings), tuple(sorted(rejected)))

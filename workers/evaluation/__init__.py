@@ -1,0 +1,1 @@
+"""Offline evaluations of the curation stages against public corpora."""

@@ -1,0 +1,86 @@
+"""`winnow eval curation`: every stage's evaluation with the configured settings, one report.
+
+Each stage module's `evaluate` marks the figures the issue sets a target for with
+`meets_target`; the run passes when every one of them does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from app.config import Settings
+
+
+def evaluate_all(data_dir: Path, settings: Settings, subset: str = "all") -> dict[str, Any]:
+    from workers import runtime
+    from workers.curation.dedupe import DedupeConfig
+    from workers.curation.pranks import PrankConfig
+    from workers.evaluation import dedupe, pii, pranks
+
+    model = runtime.spacy_model_name(settings.spacy_model)
+    results: dict[str, Any] = {"data": str(data_dir), "subset": subset, "spacy_model": model}
+    started = time.perf_counter()
+    screener = runtime.pii_screener(model, tuple(sorted(settings.policy.items())))
+    sub = cast(Literal["all", "dev", "holdout"], subset)
+    stages: dict[str, Any] = {
+        "pii": lambda: pii.evaluate(data_dir, screener, subset=sub),
+        "pranks": lambda: pranks.evaluate(
+            data_dir, PrankConfig(quarantine_at=settings.prank_quarantine_at,
+                                  reject_at=settings.prank_reject_at), subset=sub),
+        "dedupe": lambda: dedupe.evaluate(
+            data_dir, DedupeConfig(threshold=settings.dedupe_threshold), subset=sub),
+    }
+    for name, run in stages.items():
+        try:
+            results[name] = run()
+        except FileNotFoundError as exc:
+            results[name] = {"skipped": str(exc)}
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    verdicts = list(_targets(results))
+    results["targets"] = {path: ok for path, ok in verdicts}
+    results["passed"] = all(ok for _, ok in verdicts)
+    return results
+
+
+def _targets(node: Any, path: str = "") -> Iterator[tuple[str, bool]]:
+    if isinstance(node, dict):
+        if "meets_target" in node:
+            yield f"{path} ({node.get('target', '')})".strip(), bool(node["meets_target"])
+        for key, value in node.items():
+            yield from _targets(value, f"{path}.{key}" if path else str(key))
+
+
+def render(results: dict[str, Any]) -> str:
+    """A plain table of the targeted figures, then the pass/fail line."""
+    lines = [f"curation evaluation on {results['data']} (subset {results['subset']}, "
+             f"spaCy model: {results['spacy_model'] or 'none, patterns only'})"]
+    for name in ("pii", "pranks", "dedupe"):
+        stage = results.get(name, {})
+        if "skipped" in stage:
+            lines.append(f"  {name}: skipped ({stage['skipped']})")
+    for path, ok in results["targets"].items():
+        value = _lookup(results, path.split(" (")[0])
+        lines.append(f"  {'ok  ' if ok else 'FAIL'} {path}: {_figure(value)}")
+    lines.append(f"{'PASSED' if results['passed'] else 'FAILED'} in {results['seconds']} s "
+                 "(--json for every figure)")
+    return "\n".join(lines)
+
+
+def _lookup(results: dict[str, Any], path: str) -> Any:
+    node: Any = results
+    for part in path.split("."):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node
+
+
+def _figure(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return ""
+    target = str(entry.get("target", ""))
+    metric = target.split(" ")[0] if target else ""
+    value = entry.get(metric)
+    n = entry.get("n") or entry.get("gold")
+    return f"{metric}={value}" + (f" (n={n})" if n is not None else "")
