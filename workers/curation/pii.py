@@ -80,7 +80,14 @@ def build_analyzer(config: PiiConfig) -> Any:
     nlp_engine = NlpEngineProvider(nlp_configuration=nlp_conf).create_engine()
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
-    for recognizer in (address_recognizer(), phone_recognizer(), CardRecognizer()):
+    from workers.curation.context_recognizers import (
+        AddressAfterTrigger,
+        NameAfterTrigger,
+        PhoneAfterTrigger,
+    )
+
+    for recognizer in (address_recognizer(), phone_recognizer(), CardRecognizer(),
+                       NameAfterTrigger(), AddressAfterTrigger(), PhoneAfterTrigger()):
         registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 

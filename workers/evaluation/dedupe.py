@@ -1,10 +1,12 @@
 """Evaluate dedupe: generated near-copies must merge; PAWS pairs (same words, another meaning)
 must not.
 
-Near-copies are made, with a seeded generator, from real prompts (OASST prompter messages,
-XSTest prompts, PAWS first sentences): typos (about 3 per 100 characters), casing, spacing and
-punctuation, a changed name, and all of these at once. Each original is indexed, then each copy
-is looked up. PAWS-Wiki label-0 pairs are indexed one at a time in a fresh project each.
+Near-copies are made, with a seeded generator, from real exchanges (every OASST prompter
+message with its first assistant reply): typos (about 3 per 100 characters), casing, spacing
+and punctuation, a changed name, and all of these at once, in the user's message (the reply
+gets the same typos or casing, as a model answering again would vary). Each original is
+indexed, then each copy is looked up. PAWS-Wiki label-0 pairs are indexed one at a time, in a
+fresh project each.
 Subsets: PAWS by id parity (dev = even); the copies are not split (generated, not tuned on).
 """
 
@@ -28,19 +30,23 @@ PAWS_TARGET = 0.05
 NAMES = ("Tanaka", "Oliveira", "Kowalski", "Nguyen", "Okafor", "Lindqvist")
 
 
-def _texts(data_dir: Path) -> list[str]:
-    texts: list[str] = []
-    oasst = data_dir / "oasst-en100-trees" / "en_100_tree.jsonl"
-    if oasst.is_file():
-        for line in oasst.read_text().splitlines():
-            texts.append(json.loads(line)["prompt"]["text"])
-    xstest = data_dir / "xstest" / "xstest_prompts.csv"
-    if xstest.is_file():
-        with xstest.open(newline="") as f:
-            texts.extend(row["prompt"] for row in csv.DictReader(f))
-    for _, s1, _, _ in _paws(data_dir)[:300]:
-        texts.append(s1)
-    return list(dict.fromkeys(t for t in texts if len(t) >= 20))
+def _exchanges(data_dir: Path) -> list[tuple[str, str]]:
+    """Every prompter message of the OASST trees with its first assistant reply."""
+    path = data_dir / "oasst-en100-trees" / "en_100_tree.jsonl"
+    if not path.is_file():
+        return []
+    pairs: list[tuple[str, str]] = []
+
+    def walk(msg: dict[str, Any]) -> None:
+        replies = msg.get("replies") or []
+        if msg.get("role") == "prompter" and replies:
+            pairs.append((msg["text"], replies[0]["text"]))
+        for reply in replies:
+            walk(reply)
+
+    for line in path.read_text().splitlines():
+        walk(json.loads(line)["prompt"])
+    return list(dict.fromkeys(pairs))
 
 
 def _paws(data_dir: Path) -> list[tuple[int, str, str, str]]:
@@ -88,35 +94,40 @@ def _edits(rng: random.Random) -> dict[str, Callable[[str], str]]:
             "combined": lambda t: spacing(name(typos(t))).lower()}
 
 
-def _conv(text: str) -> str:
-    return conversation_text([Turn("user", text)])
+def _conv(text: str, reply: str | None = None) -> str:
+    turns = [Turn("user", text)] + ([Turn("assistant", reply)] if reply is not None else [])
+    return conversation_text(turns)
 
 
 def evaluate(data_dir: Path, config: DedupeConfig | None = None, *, subset: Subset = "all",
              seed: int = 0) -> dict[str, Any]:
     config = config or DedupeConfig()
-    texts = _texts(data_dir)
+    pairs_ = _exchanges(data_dir)
     paws = _paws(data_dir)
-    if not texts or not paws:
+    if not pairs_ or not paws:
         raise FileNotFoundError(f"dedupe evaluation needs oasst-en100-trees, xstest and "
                                 f"paws-wiki-test under {data_dir}")
     rng = random.Random(seed)
     index = MemoryDedupeIndex(config)
     merged_originals = 0
-    for i, text in enumerate(texts):
-        if index.find_or_add(1, i, _conv(text)) is not None:
+    for i, (text, reply) in enumerate(pairs_):
+        if index.find_or_add(1, i, _conv(text, reply)) is not None:
             merged_originals += 1
     copies: dict[str, Any] = {}
     total = hits = 0
-    next_id = len(texts)
+    next_id = len(pairs_)
     for kind, edit in _edits(rng).items():
         ok = 0
-        for i, text in enumerate(texts):
-            match = index.find_or_add(1, next_id, _conv(edit(text)))
+        for i, (text, reply) in enumerate(pairs_):
+            # The user's words edited; the reply as a model would give it again, with the
+            # same kind of surface change (no new name in it).
+            again = reply if kind == "name" else _edits(rng)["casing" if kind == "casing"
+                                                              else "typos"](reply)
+            match = index.find_or_add(1, next_id, _conv(edit(text), again))
             next_id += 1
             ok += match is not None and match.item_id == i
-        copies[kind] = round(ok / len(texts), 4)
-        total += len(texts)
+        copies[kind] = round(ok / len(pairs_), 4)
+        total += len(pairs_)
         hits += ok
     rate = round(hits / total, 4)
 
@@ -130,7 +141,7 @@ def evaluate(data_dir: Path, config: DedupeConfig | None = None, *, subset: Subs
         merged[label] += fresh.find_or_add(pid, 2, _conv(s2)) is not None
     paws0 = round(merged["0"] / n["0"], 4) if n["0"] else 0.0
     return {
-        "originals": len(texts),
+        "originals": len(pairs_),
         "originals_merged_with_each_other": merged_originals,
         "near_copies": {"merged": rate, "n": total, "by_edit": copies,
                         "target": f"merged >= {COPY_TARGET}", "meets_target": rate >= COPY_TARGET},
