@@ -62,13 +62,16 @@ def curate(item_ids: list[int]) -> dict[str, int]:
         chunk = items[start:start + COMMIT_EVERY]
         outcomes: list[Outcome] = []
         chunk_failed: list[tuple[int, str]] = []
+        raw = {item.id: unseal(item) for item in chunk}
+        prime(raw)
         for item in chunk:
             try:
-                outcomes.append(screen(item, contexts[item.id]))
+                outcomes.append(screen(item, raw[item.id], contexts[item.id]))
             except Exception as exc:
                 # Only the type, or our own message: a library's may quote the text.
                 own = type(exc).__module__.startswith("workers")
                 chunk_failed.append((item.id, str(exc) if own else type(exc).__name__))
+        unprime()
         record(outcomes, chunk_failed, counts)
         failed.extend(chunk_failed)
     log.info("curated %d item(s): %s", sum(counts.values()),
@@ -96,12 +99,35 @@ def record(outcomes: list[Outcome], failed: list[tuple[int, str]],
                             .values(attempts=Item.attempts + 1, last_error=error[:200]))
 
 
-def screen(item: Item, context: Context) -> Outcome:
-    rt = runtime.current()
+def unseal(item: Item) -> tuple[Turn, ...] | Exception:
     if item.raw_sealed is None:
-        raise CurationIncomplete("item has no raw text to screen")
-    turns = tuple(Turn(role, text) for role, text in open_turns(rt.box,
-                                                                  item.raw_sealed.encode()))
+        return CurationIncomplete("item has no raw text to screen")
+    try:
+        pairs = open_turns(runtime.current().box, item.raw_sealed.encode())
+    except Exception as exc:
+        return exc
+    return tuple(Turn(role, text) for role, text in pairs)
+
+
+def prime(raw: dict[int, tuple[Turn, ...] | Exception]) -> None:
+    """Let the PII stage analyse the whole chunk's messages in one batch."""
+    stage = runtime.current().pipeline.stages[0]
+    screener = getattr(stage, "screener", None)
+    if screener is not None:
+        screener.prime([t.text for turns in raw.values() if isinstance(turns, tuple)
+                        for t in turns])
+
+
+def unprime() -> None:
+    screener = getattr(runtime.current().pipeline.stages[0], "screener", None)
+    if screener is not None:
+        screener.unprime()
+
+
+def screen(item: Item, turns: tuple[Turn, ...] | Exception, context: Context) -> Outcome:
+    rt = runtime.current()
+    if isinstance(turns, Exception):
+        raise turns
     work = rt.pipeline.run(Work(item.project_id, item.id, turns, context))
     return Outcome(item.id, {
         "state": work.state,

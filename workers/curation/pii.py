@@ -6,6 +6,7 @@ the entity type, the placeholder and its offsets in the redacted text — never 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -53,6 +54,13 @@ def _offline_tldextract() -> None:
     tx.TLD_EXTRACTOR = tx.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+def quiet_presidio() -> None:
+    """Presidio's debug and info logs quote the text around what it finds; raw text must never
+    reach a log line, whatever WINNOW_LOG_LEVEL says."""
+    for name in ("presidio-analyzer", "presidio-anonymizer"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def build_analyzer(config: PiiConfig) -> Any:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -64,6 +72,7 @@ def build_analyzer(config: PiiConfig) -> Any:
     )
 
     _offline_tldextract()
+    quiet_presidio()
     if config.spacy_model:
         # Only names come from NER; the other labels would be mapped, kept and logged.
         nlp_conf: dict[str, Any] = {
@@ -96,6 +105,7 @@ class PiiScreener:
     def __init__(self, config: PiiConfig) -> None:
         self.config = config
         self.analyzer = build_analyzer(config)
+        self._local = threading.local()
 
     @property
     def entity_types(self) -> tuple[str, ...]:
@@ -103,13 +113,33 @@ class PiiScreener:
 
     def analyze(self, text: str) -> list[Span]:
         """Entities in `text`, overlaps resolved (longest, then highest score, wins)."""
-        from workers.curation.recognizers import extend_addresses, plausible
-
+        primed: dict[str, list[Span]] | None = getattr(self._local, "primed", None)
+        if primed is not None and text in primed:
+            return primed[text]
         if not text.strip():
             return []
-        results = self.analyzer.analyze(text=text, language="en",
-                                        entities=list(self.config.entities),
-                                        score_threshold=self.config.min_score)
+        return self._resolve(text, self.analyzer.analyze(
+            text=text, language="en", entities=list(self.config.entities),
+            score_threshold=self.config.min_score))
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Analyse many texts at once (spaCy's pipe batches them, ~1.5x faster than one by
+        one); `analyze` then answers from these results in this thread until `unprime`."""
+        todo = list(dict.fromkeys(t for t in texts if t.strip()))
+        primed: dict[str, list[Span]] = {}
+        batches = self.analyzer.nlp_engine.process_batch(todo, language="en", batch_size=32)
+        for text, artifacts in batches:
+            primed[text] = self._resolve(text, self.analyzer.analyze(
+                text=text, language="en", entities=list(self.config.entities),
+                score_threshold=self.config.min_score, nlp_artifacts=artifacts))
+        self._local.primed = primed
+
+    def unprime(self) -> None:
+        self._local.primed = None
+
+    def _resolve(self, text: str, results: list[Any]) -> list[Span]:
+        from workers.curation.recognizers import extend_addresses, plausible
+
         results = extend_addresses(text, [r for r in results if plausible(text, r)])
         ordered = sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start))
         kept: list[Span] = []
