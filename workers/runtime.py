@@ -57,7 +57,6 @@ class Runtime:
     _box: MultiFernet | None = None
     _pipeline: Pipeline | None = None
     _index: DedupeIndex | None = None
-    loaded_projects: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -92,10 +91,6 @@ class Runtime:
             self._pipeline = Pipeline((PiiStage(screener), DedupeStage(self.index),
                                        PrankStage(pranks)))
         return self._pipeline
-
-    @property
-    def index_is_shared(self) -> bool:
-        return bool(self.settings.redis_url)
 
 
 _current: Runtime | None = None

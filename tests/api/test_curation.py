@@ -215,3 +215,25 @@ def test_running_a_job_twice_changes_nothing(app: Flask, client: FlaskClient,
     curate(ids)
     after = [(r.state, r.redacted, r.findings, r.duplicate_of_id) for r in rows(app)]
     assert after == before
+
+
+def test_a_lost_dedupe_index_is_rebuilt_from_the_database(app: Flask, client: FlaskClient,
+                                                          reviewer: Tenant) -> None:
+    from workers import runtime
+
+    texts = ("Which is heavier, a kilogram of feathers or a kilogram of steel?",
+             "They weigh the same: one kilogram each.")
+    share(client, reviewer, conversation("k-1", "u-1", *texts))
+    run_jobs(app)
+    # The embedded index lives in memory (a restart empties it); Redis may lose its data.
+    rt = runtime.current()
+    if rt.settings.redis_url:
+        from redis import Redis
+
+        Redis.from_url(rt.settings.redis_url).flushdb()
+    else:
+        rt._index = None
+        rt._pipeline = None
+    share(client, reviewer, conversation("k-2", "u-2", *texts))
+    run_jobs(app)
+    assert item(client, reviewer, "k-2")["duplicate_of"] == "k-1"

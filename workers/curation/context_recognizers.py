@@ -17,8 +17,8 @@ NAME = rf"{_CAP}(?:[ \t]+(?:{_INITIAL}[ \t]+)?{_CAP}){{0,3}}"
 NAME_TRIGGERS = (
     r"(?:my|his|her|their|the)\s+name\s+is|(?:i\s+am|i'm)\s+called|named|called|"
     r"name:|contact:|dear|hi|hello|hey|thanks,?|regards,?|sincerely,?|"
-    r"(?:directed|written|written|produced|composed|painted|signed|sent|sung|performed)\s+by:?|"
-    r"by|with|from|to|under|for|"
+    r"(?:directed|written|produced|composed|painted|signed|sent|sung|performed)\s+by:?|"
+    r"(?:last|first|full|family|sur)\s?name\s?(?:is|:|\?)?|"
     r"(?:my|our|your)\s+(?:kid|son|daughter|wife|husband|partner|friend|colleague|boss|"
     r"manager|doctor|teacher|neighbou?r|brother|sister|mother|father|mom|dad|aunt|uncle|"
     r"cousin|client|tenant|landlord|lawyer)|"
@@ -114,9 +114,10 @@ ADDRESS_BODY = re.compile(r"[^\n.?!;]{0,60}?\d[^?!;]{0,140}?(?=\.(?:\s|$)|[?!;]|
 PHONE_TRIGGERS = (
     r"phone|tel\.?|telephone|mobile|cell|fax|call\s+(?:me|us|him|her)\s+(?:on|at)|"
     r"reach\s+(?:me|us)\s+(?:on|at)|text\s+(?:me|us)\s+(?:on|at)|whatsapp|"
+    r"(?:answering|reached|reachable)\s+at|"
     r"number\s+is|office"
 )
-PHONE_BODY = re.compile(r"[ \t:#]*(\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,4}\)?){1,5})")
+PHONE_BODY = re.compile(r"[\s:#]{0,4}(\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,4}\)?){1,5})")
 
 
 class TriggeredRecognizer(EntityRecognizer):
@@ -156,11 +157,13 @@ class NameAfterTrigger(TriggeredRecognizer):
         m = self.body.match(text, pos)
         if m is None:
             return None
+        from workers.curation.name_recognizer import COMMON, zipf
+
         words = m.group().split()
-        while words and words[0].casefold().strip(".") in NOT_NAMES:
+        if words[0].casefold().strip(".") in NOT_NAMES:
             return None
-        if len(words) == 1 and len(words[0]) < 3:
-            return None
+        if len(words) == 1 and (len(words[0]) < 3 or zipf(words[0]) >= COMMON):
+            return None  # "Hi There", "Dear Sir"
         return m.start(), m.end()
 
 

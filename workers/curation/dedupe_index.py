@@ -2,8 +2,10 @@
 or in memory (the embedded mode).
 
 `find_or_add` is idempotent: an item already indexed is its own canonical and gets None, so a
-retried job gives the same answer. With Redis, a short lock per project makes "query, then
-insert" atomic across workers: two copies screened at once cannot both become canonical.
+retried job gives the same answer. With Redis, a short lock per project makes "look up, then
+insert" atomic across workers: two copies screened at once cannot both become canonical, and a
+copy never links to an item that is itself a copy. Each item's answer is kept, so asking again
+for the same item returns it unchanged.
 In Redis the LSH bands are sets of item ids (see _RedisBands), so nothing read back is
 unpickled; still, use a Redis only trusted services can write to.
 """
@@ -45,7 +47,9 @@ class _Store(Protocol):
 
     def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int: ...
 
-    def exact_point(self, project_id: int, key: str, item_id: int) -> None: ...
+    def answer(self, project_id: int, item_id: int) -> str | None: ...
+
+    def remember(self, project_id: int, item_id: int, answer: str) -> None: ...
 
     def text(self, project_id: int, item_id: int) -> str | None: ...
 
@@ -62,12 +66,21 @@ class _Index:
         self.config = config
 
     def find_or_add(self, project_id: int, item_id: int, text: str) -> Match | None:
+        prior = self.store.answer(project_id, item_id)
+        if prior is not None:  # a retried or repeated job: the same answer as the first time
+            return _decode(prior)
+        match = self._find_or_add(project_id, item_id, text)
+        self.store.remember(project_id, item_id, _encode(match))
+        return match
+
+    def _find_or_add(self, project_id: int, item_id: int, text: str) -> Match | None:
         norm = normalize(text)
-        exact = exact_key(text)
-        first = self.store.exact_get_or_set(project_id, exact, item_id)
-        if first != item_id:
-            return Match(first, "exact", 1.0)
-        with self.store.lock(project_id):
+        with self.store.lock(project_id):  # one decision at a time per project
+            first = self.store.exact_get_or_set(project_id, exact_key(text), item_id)
+            if first != item_id:
+                # An exact copy of `first`, or of the item `first` itself copies.
+                earlier = _decode(self.store.answer(project_id, first) or "self")
+                return Match(earlier.item_id if earlier else first, "exact", 1.0)
             lsh = self.store.lsh(project_id)
             key = str(item_id).encode()
             sig = signature(norm, self.config)
@@ -84,8 +97,6 @@ class _Index:
                                                                     -best.item_id)):
                     best = Match(other_id, "near", score)
             if best is not None:
-                # Later exact copies of this text go straight to the canonical item.
-                self.store.exact_point(project_id, exact, best.item_id)
                 return best
             self.store.set_text(project_id, item_id, norm)
             lsh.insert(key, sig, check_duplication=False)
@@ -101,6 +112,18 @@ class _Index:
             if self.store.text(project_id, item_id) is None:
                 self.store.set_text(project_id, item_id, norm)
                 lsh.insert(key, signature(norm, self.config), check_duplication=False)
+            self.store.remember(project_id, item_id, "self")
+
+
+def _encode(match: Match | None) -> str:
+    return "self" if match is None else f"{match.item_id}:{match.kind}:{match.similarity!r}"
+
+
+def _decode(answer: str) -> Match | None:
+    if answer == "self":
+        return None
+    item_id, kind, similarity = answer.split(":")
+    return Match(int(item_id), "exact" if kind == "exact" else "near", float(similarity))
 
 
 class _MemoryStore:
@@ -108,6 +131,7 @@ class _MemoryStore:
         self.config = config
         self.exact: dict[tuple[int, str], int] = {}
         self.texts: dict[tuple[int, int], str] = {}
+        self.answers: dict[tuple[int, int], str] = {}
         self.lshs: dict[int, MinHashLSH] = {}
         self.guard = threading.RLock()
 
@@ -115,8 +139,11 @@ class _MemoryStore:
         with self.guard:
             return self.exact.setdefault((project_id, key), item_id)
 
-    def exact_point(self, project_id: int, key: str, item_id: int) -> None:
-        self.exact[(project_id, key)] = item_id
+    def answer(self, project_id: int, item_id: int) -> str | None:
+        return self.answers.get((project_id, item_id))
+
+    def remember(self, project_id: int, item_id: int, answer: str) -> None:
+        self.answers[(project_id, item_id)] = answer
 
     def text(self, project_id: int, item_id: int) -> str | None:
         return self.texts.get((project_id, item_id))
@@ -198,8 +225,12 @@ class _RedisStore:
         stored = cast(bytes | None, self.redis.hget(name, key))
         return int(stored) if stored else item_id
 
-    def exact_point(self, project_id: int, key: str, item_id: int) -> None:
-        self.redis.hset(self._key(project_id, "exact"), key, str(item_id))
+    def answer(self, project_id: int, item_id: int) -> str | None:
+        value = self.redis.hget(self._key(project_id, "answer"), str(item_id))
+        return value.decode() if isinstance(value, bytes) else None
+
+    def remember(self, project_id: int, item_id: int, answer: str) -> None:
+        self.redis.hset(self._key(project_id, "answer"), str(item_id), answer)
 
     def text(self, project_id: int, item_id: int) -> str | None:
         value = self.redis.hget(self._key(project_id, "text"), str(item_id))

@@ -51,9 +51,8 @@ def curate(item_ids: list[int]) -> dict[str, int]:
         if not items:
             return {}
         contexts = {i.id: share_context(session, i) for i in items}
-        if not rt.index_is_shared:
-            for project_id in {i.project_id for i in items}:
-                load_memory_index(session, project_id)
+        for project_id in {i.project_id for i in items}:
+            ensure_index(session, project_id)
 
     counts: dict[str, int] = {}
     failed: list[tuple[int, str]] = []
@@ -161,16 +160,22 @@ def share_context(session: Session, item: Item) -> Context:
     return Context(user_shares_last_hour=int(recent), user_usual_per_hour=before / hours)
 
 
-def load_memory_index(session: Session, project_id: int) -> None:
-    """The embedded mode's in-memory index starts empty: fill it from the database once."""
+def ensure_index(session: Session, project_id: int) -> None:
+    """Fill the dedupe index from the database when it lacks the project: always at the
+    embedded mode's first job (it lives in memory), and with Redis after it lost its data."""
     rt = runtime.current()
     with rt.lock:
-        if project_id in rt.loaded_projects:
+        index = rt.index
+        if index.is_loaded(project_id):
             return
         rows = session.execute(select(Item.id, Item.redacted).where(
             Item.project_id == project_id, Item.state.in_(CANONICAL_STATES),
             Item.redacted.is_not(None)).order_by(Item.id))
+        count = 0
         for item_id, redacted in rows:
             turns = [Turn(t["role"], t["text"]) for t in redacted]
-            rt.index.add(project_id, item_id, conversation_text(turns))
-        rt.loaded_projects.add(project_id)
+            index.add(project_id, item_id, conversation_text(turns))
+            count += 1
+        index.mark_loaded(project_id)
+    if count:
+        log.info("rebuilt the dedupe index of project %d from %d item(s)", project_id, count)

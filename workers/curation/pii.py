@@ -94,9 +94,11 @@ def build_analyzer(config: PiiConfig) -> Any:
         NameAfterTrigger,
         PhoneAfterTrigger,
     )
+    from workers.curation.name_recognizer import RareNameRecognizer
 
     for recognizer in (address_recognizer(), phone_recognizer(), CardRecognizer(),
-                       NameAfterTrigger(), AddressAfterTrigger(), PhoneAfterTrigger()):
+                       NameAfterTrigger(), AddressAfterTrigger(), PhoneAfterTrigger(),
+                       RareNameRecognizer()):
         registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
@@ -138,9 +140,10 @@ class PiiScreener:
         self._local.primed = None
 
     def _resolve(self, text: str, results: list[Any]) -> list[Span]:
-        from workers.curation.recognizers import extend_addresses, plausible
+        from workers.curation.recognizers import extend_addresses, plausible, same_names_again
 
         results = extend_addresses(text, [r for r in results if plausible(text, r)])
+        results += same_names_again(text, results)
         ordered = sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start))
         kept: list[Span] = []
         for r in ordered:

@@ -37,6 +37,12 @@ ADDRESS_PATTERNS = [
     Pattern("PO box / military", r"\b(?:PSC|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}"
             r"(?:\s+[AD]PO[ \t]+A[AEP][ \t]+\d{5})?|\bP\.?O\.?[ \t]+Box[ \t]+\d{1,6}\b", 0.6),
     Pattern("unit", r"\b(?:Apt\.?|Apartment|Suite|Ste\.)[ \t]+\d{1,5}[A-Za-z]?\b", 0.4),
+    # "20789 Allika 46", "233 Erzsébet tér 19.", "4844 Søndergade 52" at the start of a line
+    # or after "at" / "to" / ":" (building, street, number): the order many countries use.
+    Pattern("line-start number street number",
+            r"(?:^|(?<=\n)|(?<=: )|(?<=\bat )|(?<=\bto ))[ \t>]*\d{1,5}[ \t]+[^\W\d_][\w'.-]{1,30}"
+            r"(?:[ \t]+[^\W\d_][\w'.-]{0,30}){0,3}[ \t]+\d{1,4}[A-Za-z]?\b\.?"
+            rf"{_UNIT}", 0.5),
 ]
 ADDRESS_CONTEXT = ["address", "live", "lives", "living", "located", "street", "ship", "deliver",
                    "mail", "send", "apartment", "home", "office", "visit", "moved"]
@@ -53,6 +59,10 @@ PHONE_PATTERNS = [
     Pattern("international", r"(?<![\w.])(?:\+|00)\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d(?!\w)",
             0.45),
 ]
+PHONE_PATTERNS.append(
+    # "416 60 039 office", "781 1704 home": digit groups labelled by the word after them.
+    Pattern("labelled digits", r"(?<![\w.-])\+?\(?\d{1,4}\)?(?:[ .-]\d{2,4}){1,4}"
+            r"(?=[ \t-]?(?:office|home|mobile|cell|work|fax)\b)", 0.5))
 PHONE_CONTEXT = ["phone", "call", "tel", "mobile", "cell", "number", "reach", "contact", "fax",
                  "text", "whatsapp"]
 
@@ -126,3 +136,25 @@ def plausible(text: str, r: RecognizerResult) -> bool:
         before = text[max(0, r.start - 1):r.start]
         return 7 <= digits <= 15 and before not in ("/", "v", ".", "-")
     return True
+
+
+def same_names_again(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Once "Maciej Borkowski" is found, a later "Borkowski" (or "Maciej") alone is the same
+    person: mask every other occurrence of a full name's words (those not common in English)."""
+    from workers.curation.name_recognizer import COMMON, zipf
+
+    words: set[str] = set()
+    for r in results:
+        parts = text[r.start:r.end].split()
+        if r.entity_type == "PERSON" and len(parts) >= 2:  # a full name, not a lone word
+            words.update(w for w in re.findall(r"[^\W\d_][\w'-]{2,}", text[r.start:r.end])
+                         if w[0].isupper() and zipf(w) < COMMON)
+    if not words:
+        return []
+    covered = [(r.start, r.end) for r in results]
+    found = []
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
+    for m in pattern.finditer(text):
+        if not any(s <= m.start() < e for s, e in covered):
+            found.append(RecognizerResult("PERSON", m.start(), m.end(), 0.5))
+    return found
