@@ -249,10 +249,12 @@ def _queue_call(fn: Any) -> Any:
 @with_appcontext
 def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     """Put failed jobs back on the queue (their items are still in `received`)."""
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from app.models import Item
+    from app.services.conversations import CURATE
     from workers import runtime
+    from workers.queue import InProcessJobQueue, new_job_id
 
     if not job_ids and not retry_all:
         _fail("name the job ids to retry (see `winnow jobs failed`), or pass --all")
@@ -262,11 +264,22 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     for job_id in ids:
         if _queue_call(lambda q, j=job_id: q.retry(j)):
             retried += 1
-        else:
+        elif not isinstance(rt.queue, InProcessJobQueue):
             click.echo(f"{job_id}: not a failed job", err=True)
     with rt.db.session() as session:  # their items get another full round of attempts
-        session.execute(update(Item).where(Item.job_id.in_(ids), Item.state == "received")
-                        .values(attempts=0))
+        waiting = select(Item.id).where(Item.state == "received", Item.last_error.is_not(None))
+        if job_ids:
+            waiting = waiting.where(Item.job_id.in_(ids))
+        stuck = list(session.scalars(waiting))
+        session.execute(update(Item).where(Item.id.in_(stuck)).values(attempts=0))
+    if isinstance(rt.queue, InProcessJobQueue) and stuck:
+        # Embedded: the failed jobs lived in the server's memory; run their items here.
+        job_id = new_job_id("curate")
+        with rt.db.session() as session:
+            session.execute(update(Item).where(Item.id.in_(stuck)).values(job_id=job_id))
+        rt.queue.enqueue(CURATE, stuck, job_id=job_id)
+        retried += 1
+        _drain_embedded_queue()
     click.echo(f"retried {retried} job(s)")
     if retried < len(ids):
         raise SystemExit(1)
