@@ -195,7 +195,7 @@ def db_current() -> None:
 
 @click.group()
 def keys() -> None:
-    """API keys: create (shown once), list, revoke."""
+    """API keys: create (shown once), list, revoke; and new encryption keys."""
 
 
 @keys.command("create")

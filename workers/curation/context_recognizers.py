@@ -191,3 +191,23 @@ class PhoneAfterTrigger(TriggeredRecognizer):
         if not 6 <= digits <= 15:
             return None
         return m.start(1), m.end(1)
+
+
+CARD_TRIGGERS = r"card(?:\s+(?:number|no\.?|#))?|cc|credit\s+card|debit\s+card"
+CARD_BODY = re.compile(r"[\s:#]{0,4}(\d{12,19})(?!\d)")
+
+
+class CardAfterTrigger(TriggeredRecognizer):
+    """12-digit Maestro numbers and other ranges Presidio's card pattern skips, when "card"
+    comes right before them and the Luhn check passes."""
+
+    def __init__(self) -> None:
+        super().__init__("CREDIT_CARD", CARD_TRIGGERS, 0.6, "WinnowCardAfterTrigger")
+
+    def span_after(self, text: str, pos: int) -> tuple[int, int] | None:
+        from workers.curation.recognizers import luhn_ok
+
+        m = CARD_BODY.match(text, pos)
+        if m is None or not luhn_ok(m.group(1)) or len(set(m.group(1))) < 3:
+            return None
+        return m.start(1), m.end(1)

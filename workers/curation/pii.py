@@ -91,6 +91,7 @@ def build_analyzer(config: PiiConfig) -> Any:
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     from workers.curation.context_recognizers import (
         AddressAfterTrigger,
+        CardAfterTrigger,
         NameAfterTrigger,
         PhoneAfterTrigger,
     )
@@ -98,7 +99,7 @@ def build_analyzer(config: PiiConfig) -> Any:
 
     for recognizer in (address_recognizer(), phone_recognizer(), CardRecognizer(),
                        NameAfterTrigger(), AddressAfterTrigger(), PhoneAfterTrigger(),
-                       RareNameRecognizer()):
+                       RareNameRecognizer(), CardAfterTrigger()):
         registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
