@@ -34,8 +34,10 @@ IN_CI = os.environ.get("CI") == "true"
 def need_servers() -> None:
     if PG_URL and REDIS_URL:
         return
-    message = ("WINNOW_TEST_DATABASE_URL / WINNOW_TEST_REDIS_URL not set: run the suite with "
-               "`bash scripts/test`, which starts PostgreSQL and Redis")
+    message = (
+        "WINNOW_TEST_DATABASE_URL / WINNOW_TEST_REDIS_URL not set: run the suite with "
+        "`bash scripts/test`, which starts PostgreSQL and Redis"
+    )
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
@@ -84,8 +86,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     engine = request.getfixturevalue("pg_engine")
     request.getfixturevalue("redis_client")
     _truncate(engine)
-    return Settings(data_dir=tmp_path, database_url=PG_URL, redis_url=REDIS_URL,
-                    encryption_key=TEST_ENCRYPTION_KEY)
+    return Settings(
+        data_dir=tmp_path,
+        database_url=PG_URL,
+        redis_url=REDIS_URL,
+        encryption_key=TEST_ENCRYPTION_KEY,
+    )
 
 
 @pytest.fixture
@@ -105,8 +111,11 @@ MakeTenant = Callable[..., Tenant]
 
 @pytest.fixture
 def make_tenant(app: Flask) -> MakeTenant:
-    def make(slug: str = "acme", scopes: tuple[str, ...] = ("events:write", "events:read"),
-             rate_limit: str | None = None) -> Tenant:
+    def make(
+        slug: str = "acme",
+        scopes: tuple[str, ...] = ("events:write", "events:read"),
+        rate_limit: str | None = None,
+    ) -> Tenant:
         db = app.extensions["winnow.db"]
         with db.session() as session:
             from sqlalchemy import select

@@ -17,8 +17,9 @@ class Tenant:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def event(i: int | str = 1, type: str = "thumbs_up", generation: str = "gen-1",
-          **fields: Any) -> dict[str, Any]:
+def event(
+    i: int | str = 1, type: str = "thumbs_up", generation: str = "gen-1", **fields: Any
+) -> dict[str, Any]:
     return {"id": f"evt-{i}", "type": type, "generation_id": generation, **fields}
 
 
@@ -39,14 +40,17 @@ def is_problem(resp: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def conversation(cid: str = "conv-1", user: str = "u-1", *texts: str,
-                 **fields: Any) -> dict[str, Any]:
+def conversation(
+    cid: str = "conv-1", user: str = "u-1", *texts: str, **fields: Any
+) -> dict[str, Any]:
     """A shared conversation alternating user and assistant turns."""
-    texts = texts or ("How do I reset my password?",
-                      "Open Settings, choose Security, then Reset password and follow the "
-                      "link we email you.")
-    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": t}
-                for i, t in enumerate(texts)]
+    texts = texts or (
+        "How do I reset my password?",
+        "Open Settings, choose Security, then Reset password and follow the link we email you.",
+    )
+    messages = [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": t} for i, t in enumerate(texts)
+    ]
     return {"id": cid, "user_id": user, "consent": True, "messages": messages, **fields}
 
 

@@ -76,8 +76,9 @@ def new_job_id(prefix: str) -> str:
 
 @cache
 def redis_connection(url: str) -> Redis:
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10,
-                          health_check_interval=30)
+    return Redis.from_url(
+        url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
+    )
 
 
 def _last_line(exc_info: str | None) -> str:
@@ -92,9 +93,12 @@ class RQJobQueue:
 
     def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str:
         job = self.queue.enqueue(
-            cast(Any, func), *args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS),
-                                                    interval=list(RETRY_INTERVALS)),
-            failure_ttl=FAILURE_TTL, job_timeout=JOB_TIMEOUT,
+            cast(Any, func),
+            *args,
+            job_id=job_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
+            failure_ttl=FAILURE_TTL,
+            job_timeout=JOB_TIMEOUT,
         )
         return str(job.id)
 
@@ -122,8 +126,15 @@ class RQJobQueue:
         for job in Job.fetch_many(ids, connection=self.connection):
             if job is None:
                 continue
-            out.append(FailedJob(job.id, job.func_name or "?", tuple(job.args), job.ended_at and
-                                 job.ended_at.replace(tzinfo=UTC), _last_line(job.exc_info)))
+            out.append(
+                FailedJob(
+                    job.id,
+                    job.func_name or "?",
+                    tuple(job.args),
+                    job.ended_at and job.ended_at.replace(tzinfo=UTC),
+                    _last_line(job.exc_info),
+                )
+            )
         return out
 
     def retry(self, job_id: str) -> bool:
@@ -212,8 +223,13 @@ class InProcessJobQueue:
             delay = self.intervals[job.attempt]
             job.attempt += 1
             self._states[job.id] = "scheduled"
-            log.warning("job %s failed (%s); retry %d in %ss", job.id, type(exc).__name__,
-                        job.attempt, delay)
+            log.warning(
+                "job %s failed (%s); retry %d in %ss",
+                job.id,
+                type(exc).__name__,
+                job.attempt,
+                delay,
+            )
             timer = threading.Timer(delay, self._jobs.put, args=(job,))
             timer.daemon = True
             timer.start()
@@ -221,8 +237,10 @@ class InProcessJobQueue:
             log.error("job %s failed for good (%s)", job.id, type(exc).__name__)
             self._states[job.id] = "failed"
             error = f"{type(exc).__name__}: {str(exc)[:250]}"
-            self.failures[job.id] = (job, FailedJob(job.id, _name(job.func), job.args,
-                                                    datetime.now(UTC), error))
+            self.failures[job.id] = (
+                job,
+                FailedJob(job.id, _name(job.func), job.args, datetime.now(UTC), error),
+            )
 
     def stop(self, timeout: float = 5.0) -> None:
         thread = self._thread

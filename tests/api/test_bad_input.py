@@ -44,10 +44,18 @@ BAD_EVENTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("id too long", {**event(1), "id": "x" * 129}, "/id", "pattern"),
     ("naive timestamp", event(1, timestamp="2026-01-01T00:00:00"), "/timestamp", "timezone"),
     ("bad timestamp", event(1, timestamp="yesterday"), "/timestamp", "datetime"),
-    ("timestamp before year 1 in UTC", event(1, timestamp="0001-01-01T00:00:00+05:00"),
-     "/timestamp", "out of range"),
-    ("timestamp after 9999 in UTC", event(1, timestamp="9999-12-31T23:00:00-05:00"),
-     "/timestamp", "out of range"),
+    (
+        "timestamp before year 1 in UTC",
+        event(1, timestamp="0001-01-01T00:00:00+05:00"),
+        "/timestamp",
+        "out of range",
+    ),
+    (
+        "timestamp after 9999 in UTC",
+        event(1, timestamp="9999-12-31T23:00:00-05:00"),
+        "/timestamp",
+        "out of range",
+    ),
     ("unknown field", event(1, rating=3), "/rating", "unknown field"),
     ("metadata not object", event(1, metadata=[1]), "/metadata", "dictionary"),
     ("metadata with NUL", event(1, metadata={"k": "\x00"}), "/metadata", "NUL"),
@@ -56,11 +64,17 @@ BAD_EVENTS: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("body", "pointer", "message"),
-                         [b[1:] for b in BAD_EVENTS], ids=[b[0] for b in BAD_EVENTS])
-def test_invalid_event_is_422_naming_the_field(client: FlaskClient, tenant: Tenant,
-                                                accepted: list[str], body: dict[str, Any],
-                                                pointer: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "pointer", "message"), [b[1:] for b in BAD_EVENTS], ids=[b[0] for b in BAD_EVENTS]
+)
+def test_invalid_event_is_422_naming_the_field(
+    client: FlaskClient,
+    tenant: Tenant,
+    accepted: list[str],
+    body: dict[str, Any],
+    pointer: str,
+    message: str,
+) -> None:
     problem = is_problem(client.post("/v1/events", json=body, headers=tenant.headers), 422)
     assert problem["errors"][0]["pointer"] == pointer
     assert problem["errors"][0]["field"] == pointer.strip("/")
@@ -71,25 +85,35 @@ def test_invalid_event_is_422_naming_the_field(client: FlaskClient, tenant: Tena
     still_there(client, tenant, accepted)
 
 
-@pytest.mark.parametrize(("raw", "content_type", "status"), [
-    (b"{not json", "application/json", 400),
-    (b"", "application/json", 400),
-    (b'{"id": "a", "type": "copy", "generation_id": "g"', "application/json", 400),
-    (b"\xff\xfe{}", "application/json", 400),
-    (b'{"id": "\\ud800"}', "application/json", 400),
-    (b"[1, 2]", "application/json", 422),
-    (b'"just a string"', "application/json", 422),
-    (b"null", "application/json", 422),
-    (b'{"events": "nope"}', "application/json", 422),
-    (b'{"events": []}', "application/json", 422),
-    (b'{"events": [], "extra": 1}', "application/json", 422),
-    (b"type=copy", "application/x-www-form-urlencoded", 415),
-    (b'{"id": "a"}', "text/plain", 415),
-])
-def test_malformed_bodies(client: FlaskClient, tenant: Tenant, accepted: list[str], raw: bytes,
-                          content_type: str, status: int) -> None:
-    resp = client.post("/v1/events", data=raw, headers={**tenant.headers,
-                                                        "Content-Type": content_type})
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"", "application/json", 400),
+        (b'{"id": "a", "type": "copy", "generation_id": "g"', "application/json", 400),
+        (b"\xff\xfe{}", "application/json", 400),
+        (b'{"id": "\\ud800"}', "application/json", 400),
+        (b"[1, 2]", "application/json", 422),
+        (b'"just a string"', "application/json", 422),
+        (b"null", "application/json", 422),
+        (b'{"events": "nope"}', "application/json", 422),
+        (b'{"events": []}', "application/json", 422),
+        (b'{"events": [], "extra": 1}', "application/json", 422),
+        (b"type=copy", "application/x-www-form-urlencoded", 415),
+        (b'{"id": "a"}', "text/plain", 415),
+    ],
+)
+def test_malformed_bodies(
+    client: FlaskClient,
+    tenant: Tenant,
+    accepted: list[str],
+    raw: bytes,
+    content_type: str,
+    status: int,
+) -> None:
+    resp = client.post(
+        "/v1/events", data=raw, headers={**tenant.headers, "Content-Type": content_type}
+    )
     is_problem(resp, status)
     still_there(client, tenant, accepted)
 
@@ -98,8 +122,9 @@ def test_oversize_body_is_413(client: FlaskClient, tenant: Tenant, accepted: lis
     big = {"events": [event(i, "comment", text="x" * 2000) for i in range(600)]}
     raw = json.dumps(big).encode()
     assert len(raw) > 1024 * 1024
-    resp = client.post("/v1/events", data=raw, headers={**tenant.headers,
-                                                        "Content-Type": "application/json"})
+    resp = client.post(
+        "/v1/events", data=raw, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
     is_problem(resp, 413)
     still_there(client, tenant, accepted)
 
@@ -127,17 +152,32 @@ def test_bad_generations(client: FlaskClient, tenant: Tenant) -> None:
     for body, pointer in cases:
         resp = client.post("/v1/generations", json=body, headers=tenant.headers)
         assert is_problem(resp, 422)["errors"][0]["pointer"] == pointer, body
-    assert client.post("/v1/generations", json=generation("g"), headers=tenant.headers
-                       ).status_code == 201
-    problem = is_problem(client.post("/v1/generations", json=generation("g", feature="x"),
-                                     headers=tenant.headers), 409)
+    assert (
+        client.post("/v1/generations", json=generation("g"), headers=tenant.headers).status_code
+        == 201
+    )
+    problem = is_problem(
+        client.post("/v1/generations", json=generation("g", feature="x"), headers=tenant.headers),
+        409,
+    )
     assert problem["type"] == "urn:winnow:problem:conflicting-replay"
 
 
-@pytest.mark.parametrize("query", [
-    "limit=0", "limit=1001", "limit=ten", "cursor=%%%", "cursor=ZXZpbA", "since=never",
-    "since=2026-01-01T00:00:00", "type=love", "generation_id=a/b", "colour=red",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=1001",
+        "limit=ten",
+        "cursor=%%%",
+        "cursor=ZXZpbA",
+        "since=never",
+        "since=2026-01-01T00:00:00",
+        "type=love",
+        "generation_id=a/b",
+        "colour=red",
+    ],
+)
 def test_bad_query_parameters_are_400(client: FlaskClient, tenant: Tenant, query: str) -> None:
     problem = is_problem(client.get(f"/v1/events?{query}", headers=tenant.headers), 400)
     assert problem["errors"] or problem["detail"]

@@ -22,8 +22,9 @@ def all_events(client: FlaskClient, tenant: Tenant, **params: str) -> list[dict[
         query["cursor"] = page["next_cursor"]
 
 
-def test_single_event_created_then_replayed_then_conflicting(client: FlaskClient,
-                                                             tenant: Tenant) -> None:
+def test_single_event_created_then_replayed_then_conflicting(
+    client: FlaskClient, tenant: Tenant
+) -> None:
     body = event(1, "rating", rating=4, user_id="u-1", metadata={"a": 1, "b": {"x": 1, "y": 2}})
     first = client.post("/v1/events", json=body, headers=tenant.headers)
     assert first.status_code == 201
@@ -51,66 +52,92 @@ def test_batch_replay_adds_nothing(client: FlaskClient, tenant: Tenant) -> None:
     batch = {"events": [event(i, "accept", generation=f"g-{i % 3}") for i in range(50)]}
     first = client.post("/v1/events", json=batch, headers=tenant.headers)
     assert first.status_code == 200
-    assert first.get_json()["summary"] == {"created": 50, "duplicate": 0, "conflict": 0,
-                                           "invalid": 0}
+    assert first.get_json()["summary"] == {
+        "created": 50,
+        "duplicate": 0,
+        "conflict": 0,
+        "invalid": 0,
+    }
     again = client.post("/v1/events", json=batch, headers=tenant.headers)
     assert again.status_code == 200
     assert again.get_json()["summary"]["duplicate"] == 50
     assert len(all_events(client, tenant)) == 50
 
 
-def test_batch_judges_each_event_and_keeps_the_good_ones(client: FlaskClient,
-                                                         tenant: Tenant) -> None:
+def test_batch_judges_each_event_and_keeps_the_good_ones(
+    client: FlaskClient, tenant: Tenant
+) -> None:
     client.post("/v1/events", json=event("old", "copy"), headers=tenant.headers)
-    batch = {"events": [
-        event(1, "thumbs_down"),
-        event(2, "rating", rating=7),
-        event(3, "tweak"),  # no text
-        event("old", "ignore"),  # id taken by a different body
-        event("old", "copy"),  # exact replay
-        event(1, "thumbs_down"),  # repeated inside the batch, same body
-        event(1, "thumbs_up"),  # repeated inside the batch, different body
-    ]}
+    batch = {
+        "events": [
+            event(1, "thumbs_down"),
+            event(2, "rating", rating=7),
+            event(3, "tweak"),  # no text
+            event("old", "ignore"),  # id taken by a different body
+            event("old", "copy"),  # exact replay
+            event(1, "thumbs_down"),  # repeated inside the batch, same body
+            event(1, "thumbs_up"),  # repeated inside the batch, different body
+        ]
+    }
     resp = client.post("/v1/events", json=batch, headers=tenant.headers)
     assert resp.status_code == 207
     results = resp.get_json()["results"]
     assert [r["status"] for r in results] == [
-        "created", "invalid", "invalid", "conflict", "duplicate", "duplicate", "conflict"]
+        "created",
+        "invalid",
+        "invalid",
+        "conflict",
+        "duplicate",
+        "duplicate",
+        "conflict",
+    ]
     assert results[1]["errors"][0]["pointer"] == "/events/1/rating"
     assert results[2]["errors"][0]["field"] == "events[2].text"
     assert results[3]["errors"][0]["pointer"] == "/events/3/id"
     ids = sorted(e["id"] for e in all_events(client, tenant))
     assert ids == ["evt-1", "evt-old"]
     assert client.get("/v1/events/evt-1", headers=tenant.headers).get_json()["type"] == (
-        "thumbs_down")
+        "thumbs_down"
+    )
 
 
 def test_batch_with_nothing_acceptable_is_a_problem(client: FlaskClient, tenant: Tenant) -> None:
-    resp = client.post("/v1/events", json={"events": [event(1, "rating", rating=0),
-                                                      event(2, "nope")]},
-                       headers=tenant.headers)
+    resp = client.post(
+        "/v1/events",
+        json={"events": [event(1, "rating", rating=0), event(2, "nope")]},
+        headers=tenant.headers,
+    )
     body = is_problem(resp, 422)
     assert {e["pointer"] for e in body["errors"]} == {"/events/0/rating", "/events/1/type"}
     assert body["summary"]["invalid"] == 2
 
     client.post("/v1/events", json=event(3), headers=tenant.headers)
-    resp = client.post("/v1/events", json={"events": [event(3, "thumbs_down")]},
-                       headers=tenant.headers)
+    resp = client.post(
+        "/v1/events", json={"events": [event(3, "thumbs_down")]}, headers=tenant.headers
+    )
     is_problem(resp, 409)
 
 
-def test_events_before_their_generation_are_linked_when_it_arrives(client: FlaskClient,
-                                                                   tenant: Tenant) -> None:
-    client.post("/v1/events", json={"events": [
-        event(1, "thumbs_up", generation="late"),
-        event(2, "rating", generation="late", rating=5),
-        event(3, "regenerate", generation="late"),
-        event(4, "accept", generation="other"),
-    ]}, headers=tenant.headers)
+def test_events_before_their_generation_are_linked_when_it_arrives(
+    client: FlaskClient, tenant: Tenant
+) -> None:
+    client.post(
+        "/v1/events",
+        json={
+            "events": [
+                event(1, "thumbs_up", generation="late"),
+                event(2, "rating", generation="late", rating=5),
+                event(3, "regenerate", generation="late"),
+                event(4, "accept", generation="other"),
+            ]
+        },
+        headers=tenant.headers,
+    )
     assert client.get("/v1/generations/late", headers=tenant.headers).status_code == 404
 
-    created = client.post("/v1/generations", json=generation("late", feature="autocomplete"),
-                          headers=tenant.headers)
+    created = client.post(
+        "/v1/generations", json=generation("late", feature="autocomplete"), headers=tenant.headers
+    )
     assert created.status_code == 201
     got = client.get("/v1/generations/late", headers=tenant.headers).get_json()
     assert got["feature"] == "autocomplete"
@@ -127,13 +154,21 @@ def test_list_filters_and_cursor(client: FlaskClient, tenant: Tenant) -> None:
     events = [
         event(1, "thumbs_up", generation="a", user_id="u1", timestamp="2026-01-01T10:00:00Z"),
         event(2, "thumbs_down", generation="a", user_id="u2", timestamp="2026-01-02T10:00:00Z"),
-        event(3, "comment", generation="b", user_id="u1", text="meh",
-              timestamp="2026-01-03T10:00:00+02:00"),
+        event(
+            3,
+            "comment",
+            generation="b",
+            user_id="u1",
+            text="meh",
+            timestamp="2026-01-03T10:00:00+02:00",
+        ),
         event(4, "thumbs_up", generation="b", user_id="u1", timestamp="2026-01-04T10:00:00Z"),
         event(5, "copy", generation="a", user_id="u3"),
     ]
-    assert client.post("/v1/events", json={"events": events},
-                       headers=tenant.headers).status_code == 200
+    assert (
+        client.post("/v1/events", json={"events": events}, headers=tenant.headers).status_code
+        == 200
+    )
 
     def ids(**params: str) -> list[str]:
         return [str(e["id"]) for e in all_events(client, tenant, **params)]
@@ -173,7 +208,13 @@ def test_tenants_are_isolated(client: FlaskClient, make_tenant: object) -> None:
     assert page["data"] == []
 
     # The same client ids are free to use in another project, and stay separate.
-    assert client.post("/v1/events", json=event(1, "thumbs_down", generation="shared-id"),
-                       headers=globex.headers).status_code == 201
+    assert (
+        client.post(
+            "/v1/events",
+            json=event(1, "thumbs_down", generation="shared-id"),
+            headers=globex.headers,
+        ).status_code
+        == 201
+    )
     mine = client.get("/v1/events/evt-1", headers=acme.headers).get_json()
     assert mine["type"] == "thumbs_up"

@@ -12,8 +12,9 @@ from tests.conftest import MakeTenant
 from tests.helpers import event, generation, is_problem
 
 
-def test_rate_limit_is_per_key_with_retry_after(client: FlaskClient,
-                                                make_tenant: MakeTenant) -> None:
+def test_rate_limit_is_per_key_with_retry_after(
+    client: FlaskClient, make_tenant: MakeTenant
+) -> None:
     slow = make_tenant("acme", rate_limit="3/minute")
     other = make_tenant("acme")
     for i in range(3):
@@ -50,22 +51,36 @@ def test_limits_count_in_memory_while_redis_is_down(settings: Settings) -> None:
         app.extensions["winnow.db"].dispose()
 
 
-def test_signal_overrides_apply_to_past_events(client: FlaskClient,
-                                               make_tenant: MakeTenant) -> None:
+def test_signal_overrides_apply_to_past_events(
+    client: FlaskClient, make_tenant: MakeTenant
+) -> None:
     writer = make_tenant("acme")
     admin = make_tenant("acme", scopes=("admin",))
     client.post("/v1/generations", json=generation("g"), headers=writer.headers)
-    client.post("/v1/events", json={"events": [
-        event(1, "copy", generation="g"), event(2, "rating", generation="g", rating=3),
-    ]}, headers=writer.headers)
+    client.post(
+        "/v1/events",
+        json={
+            "events": [
+                event(1, "copy", generation="g"),
+                event(2, "rating", generation="g", rating=3),
+            ]
+        },
+        headers=writer.headers,
+    )
     before = client.get("/v1/generations/g", headers=writer.headers).get_json()["feedback"]
     assert before["by_signal"] == {"positive": 1, "neutral": 1}
 
-    is_problem(client.put("/v1/taxonomy", json={"types": {"copy": "strong_positive"}},
-                          headers=writer.headers), 403)
-    resp = client.put("/v1/taxonomy", json={"types": {"copy": "strong_positive"},
-                                            "ratings": {"3": "negative"}},
-                      headers=admin.headers)
+    is_problem(
+        client.put(
+            "/v1/taxonomy", json={"types": {"copy": "strong_positive"}}, headers=writer.headers
+        ),
+        403,
+    )
+    resp = client.put(
+        "/v1/taxonomy",
+        json={"types": {"copy": "strong_positive"}, "ratings": {"3": "negative"}},
+        headers=admin.headers,
+    )
     assert resp.status_code == 200
     types = {t["name"]: t for t in resp.get_json()["event_types"]}
     assert types["copy"]["signal"] == "strong_positive"
@@ -84,6 +99,10 @@ def test_signal_overrides_apply_to_past_events(client: FlaskClient,
     # An empty override restores the defaults; bad overrides are refused.
     client.put("/v1/taxonomy", json={}, headers=admin.headers)
     assert client.get("/v1/taxonomy", headers=admin.headers).get_json()["overrides"] is None
-    for bad in ({"types": {"love": "positive"}}, {"types": {"copy": "great"}},
-                {"ratings": {"6": "positive"}}, {"colours": {}}):
+    for bad in (
+        {"types": {"love": "positive"}},
+        {"types": {"copy": "great"}},
+        {"ratings": {"6": "positive"}},
+        {"colours": {}},
+    ):
         is_problem(client.put("/v1/taxonomy", json=bad, headers=admin.headers), 422)

@@ -46,8 +46,12 @@ def test_property_based_run_finds_no_server_error(app: Flask, make_tenant: MakeT
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=40, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=40,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def run(case: Case) -> None:
                 case.call_and_validate(headers=headers, checks=[not_a_server_error])
 

@@ -36,8 +36,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def call(method: str, url: str, token: str | None = None,
-         body: Any = None) -> tuple[int, Any]:
+def call(method: str, url: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
@@ -101,8 +100,13 @@ def test_projects_and_keys(tmp_path: Path) -> None:
 def embedded(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     """`winnow up` with no configuration at all, as a newcomer runs it."""
     port = free_port()
-    proc = subprocess.Popen([WINNOW, "up", "--port", str(port)], env=clean_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [WINNOW, "up", "--port", str(port)],
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         token = None
         assert proc.stdout is not None
@@ -123,22 +127,27 @@ def embedded(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]
 
 
 def test_winnow_up_posts_a_batch_reads_it_back_and_replays_idempotently(
-        embedded: tuple[str, str, subprocess.Popen[str]], tmp_path: Path) -> None:
+    embedded: tuple[str, str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
     base, token, _ = embedded
     assert (tmp_path / "winnow.db").exists()
-    batch = {"events": [
-        {"id": "e1", "type": "thumbs_up", "generation_id": "g1", "user_id": "u1"},
-        {"id": "e2", "type": "tweak", "generation_id": "g1", "text": "better answer"},
-        {"id": "e3", "type": "rating", "generation_id": "g2", "rating": 2},
-    ]}
+    batch = {
+        "events": [
+            {"id": "e1", "type": "thumbs_up", "generation_id": "g1", "user_id": "u1"},
+            {"id": "e2", "type": "tweak", "generation_id": "g1", "text": "better answer"},
+            {"id": "e3", "type": "rating", "generation_id": "g2", "rating": 2},
+        ]
+    }
     status, body = call("POST", f"{base}/v1/events", token, batch)
     assert status == 200 and body["summary"]["created"] == 3
     status, body = call("POST", f"{base}/v1/events", token, batch)
     assert status == 200 and body["summary"]["duplicate"] == 3
     status, page = call("GET", f"{base}/v1/events?generation_id=g1", token)
     assert status == 200
-    assert [(e["id"], e["signal"]) for e in page["data"]] == [("e1", "positive"),
-                                                               ("e2", "positive")]
+    assert [(e["id"], e["signal"]) for e in page["data"]] == [
+        ("e1", "positive"),
+        ("e2", "positive"),
+    ]
     status, all_events = call("GET", f"{base}/v1/events", token)
     assert len(all_events["data"]) == 3
     status, ready = call("GET", f"{base}/readyz")
@@ -151,8 +160,13 @@ def test_winnow_up_again_keeps_data_and_prints_no_new_key(tmp_path: Path) -> Non
     assert runner.invoke(main, ["projects", "create", "local"]).exit_code == 0
     assert runner.invoke(main, ["keys", "create", "--project", "local"]).exit_code == 0
     port = free_port()
-    proc = subprocess.Popen([WINNOW, "up", "--port", str(port)], env=clean_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [WINNOW, "up", "--port", str(port)],
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc)
     finally:
@@ -163,8 +177,9 @@ def test_winnow_up_again_keeps_data_and_prints_no_new_key(tmp_path: Path) -> Non
 
 
 @pytest.mark.postgres
-def test_winnow_serve_on_postgres_and_redis(pg_engine: object, redis_client: object,
-                                            tmp_path: Path) -> None:
+def test_winnow_serve_on_postgres_and_redis(
+    pg_engine: object, redis_client: object, tmp_path: Path
+) -> None:
     from tests.conftest import PG_URL, REDIS_URL, TEST_ENCRYPTION_KEY
 
     assert PG_URL and REDIS_URL
@@ -177,8 +192,13 @@ def test_winnow_serve_on_postgres_and_redis(pg_engine: object, redis_client: obj
     runner.invoke(main, ["projects", "create", "served"])
     token = runner.invoke(main, ["keys", "create", "--project", "served"]).output.strip()
     port = free_port()
-    proc = subprocess.Popen([WINNOW, "serve", "--port", str(port), "--workers", "2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [WINNOW, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc)

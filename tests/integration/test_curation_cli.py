@@ -15,8 +15,9 @@ SECRET = "zelda.quartermaine@example.org"
 
 
 def line(cid: str, *texts: str, consent: object = True) -> str:
-    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": t}
-                for i, t in enumerate(texts)]
+    messages = [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": t} for i, t in enumerate(texts)
+    ]
     return json.dumps({"id": cid, "user_id": "u", "consent": consent, "messages": messages})
 
 
@@ -25,14 +26,22 @@ def test_import_review_and_jobs(tmp_path: Path) -> None:
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(main, ["projects", "create", "shop"]).exit_code == 0
     logs = tmp_path / "logs.jsonl"
-    logs.write_text("\n".join([
-        line("a", f"Please email {SECRET} the invoice for March.", "Sent."),
-        line("b", "What is the boiling point of water at 2000 m?", "About 93 degrees Celsius."),
-        line("c", "How do I center a div horizontally in CSS?", "Use margin: 0 auto."),
-        '{"id": "broken", ',
-        line("d", f"mail {SECRET}", "ok", consent=False),
-        "",
-    ]))
+    logs.write_text(
+        "\n".join(
+            [
+                line("a", f"Please email {SECRET} the invoice for March.", "Sent."),
+                line(
+                    "b",
+                    "What is the boiling point of water at 2000 m?",
+                    "About 93 degrees Celsius.",
+                ),
+                line("c", "How do I center a div horizontally in CSS?", "Use margin: 0 auto."),
+                '{"id": "broken", ',
+                line("d", f"mail {SECRET}", "ok", consent=False),
+                "",
+            ]
+        )
+    )
     done = runner.invoke(main, ["import", "conversations", str(logs), "--project", "shop"])
     assert done.exit_code == 1  # some lines were refused ...
     assert "created=3 duplicate=0 conflict=0 invalid=2" in done.stdout
@@ -42,7 +51,10 @@ def test_import_review_and_jobs(tmp_path: Path) -> None:
     listed = runner.invoke(main, ["items", "list", "--project", "shop"])
     assert listed.exit_code == 0
     assert [ln.split("\t")[:2] for ln in listed.stdout.splitlines()] == [
-        ["a", "accepted"], ["b", "accepted"], ["c", "accepted"]]
+        ["a", "accepted"],
+        ["b", "accepted"],
+        ["c", "accepted"],
+    ]
     shown = runner.invoke(main, ["items", "show", "a", "--project", "shop"])
     assert shown.exit_code == 0 and "<EMAIL_ADDRESS_1>" in shown.stdout
     assert SECRET not in shown.stdout
@@ -53,8 +65,7 @@ def test_import_review_and_jobs(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'winnow.db'}")
     with engine.begin() as conn:
         conn.execute(text("UPDATE items SET state = 'quarantined' WHERE external_id = 'b'"))
-    released = runner.invoke(main, ["items", "release", "b", "--project", "shop",
-                                    "--note", "fine"])
+    released = runner.invoke(main, ["items", "release", "b", "--project", "shop", "--note", "fine"])
     assert released.exit_code == 0 and released.stdout.strip() == "b\taccepted"
     twice = runner.invoke(main, ["items", "reject", "b", "--project", "shop"])
     assert twice.exit_code != 0 and "only quarantined items" in twice.output

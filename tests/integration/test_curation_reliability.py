@@ -89,19 +89,30 @@ def assert_each_item_curated_once(app: Flask, copies: int) -> None:
 def prod_settings(pg_engine: Engine, redis_client: object, tmp_path: Path) -> Settings:
     _truncate(pg_engine)
     assert PG_URL and REDIS_URL
-    return Settings(data_dir=tmp_path, database_url=PG_URL, redis_url=REDIS_URL,
-                    encryption_key=TEST_ENCRYPTION_KEY, queue_name="winnow-reliability",
-                    reconcile_after_seconds=2, reconcile_every_seconds=1)
+    return Settings(
+        data_dir=tmp_path,
+        database_url=PG_URL,
+        redis_url=REDIS_URL,
+        encryption_key=TEST_ENCRYPTION_KEY,
+        queue_name="winnow-reliability",
+        reconcile_after_seconds=2,
+        reconcile_every_seconds=1,
+    )
 
 
 def post_shares(app: Flask, token: str, copies: int, batch: int = 6) -> int:
     client = app.test_client()
-    bodies = [conversation(f"c{n}-{k}", f"user-{k}", text, f"Here is an answer to question {n}.")
-              for k in range(copies) for n, text in enumerate(TOPICS)]
+    bodies = [
+        conversation(f"c{n}-{k}", f"user-{k}", text, f"Here is an answer to question {n}.")
+        for k in range(copies)
+        for n, text in enumerate(TOPICS)
+    ]
     for start in range(0, len(bodies), batch):
-        resp = client.post("/v1/conversations",
-                           json={"conversations": bodies[start:start + batch]},
-                           headers={"Authorization": f"Bearer {token}"})
+        resp = client.post(
+            "/v1/conversations",
+            json={"conversations": bodies[start : start + batch]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert resp.status_code == 200, resp.get_data(as_text=True)
     return len(bodies)
 
@@ -117,13 +128,24 @@ def make_token(app: Flask) -> str:
 
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WINNOW_")}
-    env.update(WINNOW_DATABASE_URL=str(settings.database_url),
-               WINNOW_REDIS_URL=str(settings.redis_url), WINNOW_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
-               WINNOW_QUEUE_NAME=settings.queue_name, WINNOW_DATA_DIR=str(settings.data_dir),
-               WINNOW_RECONCILE_AFTER_SECONDS="2", WINNOW_RECONCILE_EVERY_SECONDS="1",
-               PYTHONPATH=str(ROOT))
-    return subprocess.Popen([WINNOW, "worker"], env=env, cwd=ROOT, start_new_session=True,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    env.update(
+        WINNOW_DATABASE_URL=str(settings.database_url),
+        WINNOW_REDIS_URL=str(settings.redis_url),
+        WINNOW_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
+        WINNOW_QUEUE_NAME=settings.queue_name,
+        WINNOW_DATA_DIR=str(settings.data_dir),
+        WINNOW_RECONCILE_AFTER_SECONDS="2",
+        WINNOW_RECONCILE_EVERY_SECONDS="1",
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.Popen(
+        [WINNOW, "worker"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(predicate: object, seconds: float, what: str) -> None:
@@ -137,7 +159,8 @@ def wait_for(predicate: object, seconds: float, what: str) -> None:
 
 @pytest.mark.redis
 def test_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(
-        prod_settings: Settings, tmp_path: Path) -> None:
+    prod_settings: Settings, tmp_path: Path
+) -> None:
     app = create_app(prod_settings)
     copies = 3
     total = post_shares(app, make_token(app), copies, batch=len(TOPICS) * copies)
@@ -146,16 +169,22 @@ def test_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(
     try:
         # Kill it mid-job: the one job (all items of one batch) has committed its first
         # chunk of items and is working on the next.
-        wait_for(lambda: 0 < total - counts(app).get("received", total) < total, 120,
-                 "the first worker to commit part of its job")
+        wait_for(
+            lambda: 0 < total - counts(app).get("received", total) < total,
+            120,
+            "the first worker to commit part of its job",
+        )
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
         left = counts(app).get("received", 0)
         assert 0 < left < total
         second = start_worker(prod_settings, log)
         try:
-            wait_for(lambda: counts(app).get("received", 0) == 0, 180,
-                     "the second worker to curate the rest")
+            wait_for(
+                lambda: counts(app).get("received", 0) == 0,
+                180,
+                "the second worker to curate the rest",
+            )
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(30)
@@ -182,9 +211,23 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[int, list[subprocess.Popen[bytes
 
 
 def start_redis(port: int, procs: list[subprocess.Popen[bytes]], tmp_path: Path) -> None:
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     procs.append(proc)
 
     def up() -> bool:
@@ -199,21 +242,27 @@ def start_redis(port: int, procs: list[subprocess.Popen[bytes]], tmp_path: Path)
 
 @pytest.mark.redis
 def test_redis_stopped_during_intake_loses_nothing(
-        pg_engine: Engine, own_redis: tuple[int, list[subprocess.Popen[bytes]]],
-        tmp_path: Path) -> None:
+    pg_engine: Engine, own_redis: tuple[int, list[subprocess.Popen[bytes]]], tmp_path: Path
+) -> None:
     _truncate(pg_engine)
     port, procs = own_redis
     start_redis(port, procs, tmp_path)
     assert PG_URL
-    settings = Settings(data_dir=tmp_path, database_url=PG_URL,
-                        redis_url=f"redis://127.0.0.1:{port}/0",
-                        encryption_key=TEST_ENCRYPTION_KEY, reconcile_after_seconds=1)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=PG_URL,
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        encryption_key=TEST_ENCRYPTION_KEY,
+        reconcile_after_seconds=1,
+    )
     app = create_app(settings)
     token = make_token(app)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    bodies = [conversation(f"c-{n}", "u", text, f"Here is an answer to question {n}.")
-              for n, text in enumerate(TOPICS[:8])]
+    bodies = [
+        conversation(f"c-{n}", "u", text, f"Here is an answer to question {n}.")
+        for n, text in enumerate(TOPICS[:8])
+    ]
     for body in bodies[:4]:
         assert client.post("/v1/conversations", json=body, headers=headers).status_code == 201
 

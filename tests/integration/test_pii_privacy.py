@@ -25,8 +25,17 @@ from tests.helpers import conversation, event, run_jobs
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SYNTH = DATA / "pii-presidio-synth" / "synth_dataset_v2.json"
-REDACTED_TYPES = {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
-                  "IP_ADDRESS", "US_SSN", "STREET_ADDRESS", "US_DRIVER_LICENSE"}
+REDACTED_TYPES = {
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "US_SSN",
+    "STREET_ADDRESS",
+    "US_DRIVER_LICENSE",
+}
 
 
 def fully_masked_records(limit: int) -> list[tuple[str, list[str]]]:
@@ -44,8 +53,8 @@ def fully_masked_records(limit: int) -> list[tuple[str, list[str]]]:
             continue
         mask = bytearray(len(text))
         for s in screener.analyze(text):
-            mask[s.start:s.end] = b"\x01" * (s.end - s.start)
-        if all(all(mask[g["start_position"]:g["end_position"]]) for g in golds):
+            mask[s.start : s.end] = b"\x01" * (s.end - s.start)
+        if all(all(mask[g["start_position"] : g["end_position"]]) for g in golds):
             values = [g["entity_value"].strip() for g in golds]
             chosen.append((text, [v for v in values if len(v) >= 5]))
         if len(chosen) == limit:
@@ -63,9 +72,9 @@ def dump_database(app: Flask) -> str:
     return "\n".join(parts)
 
 
-def test_no_raw_pii_in_database_logs_or_answers(app: Flask, client: FlaskClient,
-                                                make_tenant: MakeTenant,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_no_raw_pii_in_database_logs_or_answers(
+    app: Flask, client: FlaskClient, make_tenant: MakeTenant, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     tenant = make_tenant(scopes=("events:write", "events:read", "items:read", "items:review"))
     records = fully_masked_records(30)
@@ -78,11 +87,17 @@ def test_no_raw_pii_in_database_logs_or_answers(app: Flask, client: FlaskClient,
         return resp
 
     for i, (text, _) in enumerate(records):
-        body = conversation(f"c-{i}", f"user-{i % 7}", text, f"Thanks, noted: {text}",
-                            generation_id=f"g-{i}")
+        body = conversation(
+            f"c-{i}", f"user-{i % 7}", text, f"Thanks, noted: {text}", generation_id=f"g-{i}"
+        )
         if i % 3 == 0:  # through a share event instead
-            ev = event(f"s-{i}", type="share", generation=f"g-{i}", user_id=f"user-{i}",
-                       conversation={"consent": True, "messages": body["messages"]})
+            ev = event(
+                f"s-{i}",
+                type="share",
+                generation=f"g-{i}",
+                user_id=f"user-{i}",
+                conversation={"consent": True, "messages": body["messages"]},
+            )
             assert call("POST", "/v1/events", ev).status_code == 201
         else:
             assert call("POST", "/v1/conversations", body).status_code == 201

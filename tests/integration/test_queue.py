@@ -25,12 +25,23 @@ def test_worker_process_runs_enqueued_jobs(redis_client: Redis, tmp_path: Path) 
     queue = RQJobQueue(REDIS_URL, "winnow-test")
     ids = [queue.enqueue(jobs.append_line, str(out), f"job {i}") for i in range(3)]
     assert len(set(ids)) == 3
-    env = {**os.environ, "WINNOW_REDIS_URL": REDIS_URL, "WINNOW_QUEUE_NAME": "winnow-test",
-           "WINNOW_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "WINNOW_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY}
+    env = {
+        **os.environ,
+        "WINNOW_REDIS_URL": REDIS_URL,
+        "WINNOW_QUEUE_NAME": "winnow-test",
+        "WINNOW_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "WINNOW_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+    }
     winnow = str(Path(sys.executable).parent / "winnow")
-    done = subprocess.run([winnow, "worker", "--burst"], env=env, cwd=ROOT, timeout=120,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [winnow, "worker", "--burst"],
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert out.read_text().splitlines() == ["job 0", "job 1", "job 2"]
 

@@ -11,8 +11,10 @@ from workers.curation.dedupe_index import MemoryDedupeIndex
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CONFIG = DedupeConfig()
-TEXT = ("user: My laptop fan is very loud when I play games, and the case gets hot. Is it "
-        "safe to keep playing, or should I clean the vents first?")
+TEXT = (
+    "user: My laptop fan is very loud when I play games, and the case gets hot. Is it "
+    "safe to keep playing, or should I clean the vents first?"
+)
 
 
 def test_normalize_keeps_placeholders_and_drops_noise() -> None:
@@ -20,23 +22,33 @@ def test_normalize_keeps_placeholders_and_drops_noise() -> None:
     assert exact_key("Hi  there!") == exact_key("hi there")
 
 
-@pytest.mark.parametrize("copy", [
-    TEXT.upper(),
-    TEXT.replace(" ", "  ").replace(",", ""),
-    TEXT.replace("laptop", "lpatop").replace("games", "gmaes"),
-    TEXT.replace("vents", "air vents"),
-])
+@pytest.mark.parametrize(
+    "copy",
+    [
+        TEXT.upper(),
+        TEXT.replace(" ", "  ").replace(",", ""),
+        TEXT.replace("laptop", "lpatop").replace("games", "gmaes"),
+        TEXT.replace("vents", "air vents"),
+    ],
+)
 def test_copies_merge(copy: str) -> None:
     assert is_copy(normalize(TEXT), normalize(copy), CONFIG)[0]
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Flights from Oslo to Rome leave every Monday at nine in the morning.",
-     "Flights from Rome to Oslo leave every Monday at nine in the morning."),
-    ("The 2010 season was won by Ferrari, ahead of the Red Bull team and McLaren.",
-     "The 2010 season was won by McLaren, ahead of the Red Bull team and Ferrari."),
-    (TEXT, "user: How do I make sourdough bread rise more in a cold kitchen in winter?"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (
+            "Flights from Oslo to Rome leave every Monday at nine in the morning.",
+            "Flights from Rome to Oslo leave every Monday at nine in the morning.",
+        ),
+        (
+            "The 2010 season was won by Ferrari, ahead of the Red Bull team and McLaren.",
+            "The 2010 season was won by McLaren, ahead of the Red Bull team and Ferrari.",
+        ),
+        (TEXT, "user: How do I make sourdough bread rise more in a cold kitchen in winter?"),
+    ],
+)
 def test_reorderings_and_other_texts_do_not(a: str, b: str) -> None:
     assert not is_copy(normalize(a), normalize(b), CONFIG)[0]
 

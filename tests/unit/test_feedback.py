@@ -17,8 +17,12 @@ def test_prescribed_signals() -> None:
     assert m.signal("thumbs_down") is Signal.NEGATIVE
     assert m.signal("regenerate") is Signal.STRONG_NEGATIVE
     assert [m.signal("rating", r) for r in range(1, 6)] == [
-        Signal.STRONG_NEGATIVE, Signal.NEGATIVE, Signal.NEUTRAL, Signal.POSITIVE,
-        Signal.STRONG_POSITIVE]
+        Signal.STRONG_NEGATIVE,
+        Signal.NEGATIVE,
+        Signal.NEUTRAL,
+        Signal.POSITIVE,
+        Signal.STRONG_POSITIVE,
+    ]
 
 
 def test_kinds() -> None:
@@ -35,8 +39,9 @@ def test_payload_union_covers_exactly_the_taxonomy() -> None:
 
 
 def test_overrides_change_only_what_they_name() -> None:
-    m = SignalMap.from_overrides({"types": {"copy": "strong_positive"},
-                                  "ratings": {"3": "negative"}})
+    m = SignalMap.from_overrides(
+        {"types": {"copy": "strong_positive"}, "ratings": {"3": "negative"}}
+    )
     assert m.signal("copy") is Signal.STRONG_POSITIVE
     assert m.signal("rating", 3) is Signal.NEGATIVE
     assert m.signal("rating", 4) is Signal.POSITIVE

@@ -16,8 +16,9 @@ TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -60,9 +61,19 @@ def test_metadata_size_bound() -> None:
         METADATA.validate_python({"k": "x" * MAX_METADATA_BYTES})
 
 
-@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 30),
-                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-23, minutes=-59)),
-                                               timezone(timedelta(hours=16, minutes=56))])))
+@given(
+    st.datetimes(
+        min_value=datetime(2, 1, 1),
+        max_value=datetime(9998, 12, 30),
+        timezones=st.sampled_from(
+            [
+                UTC,
+                timezone(timedelta(hours=-23, minutes=-59)),
+                timezone(timedelta(hours=16, minutes=56)),
+            ]
+        ),
+    )
+)
 def test_timestamps_become_the_same_instant_in_utc(value: datetime) -> None:
     got = TIMESTAMP.validate_python(value)
     assert got.utcoffset() == timedelta(0)

@@ -27,51 +27,58 @@ def redact(screener: PiiScreener, text: str) -> str:
     return screener.screen([Turn("user", text)]).turns[0].text
 
 
-@pytest.mark.parametrize("text, secret, kind", [
-    ("my card is 4111 1111 1111 1111, expiring soon", "4111 1111 1111 1111", "CREDIT_CARD"),
-    ("call me at (212) 555-0143 ext. 12 after six", "555-0143", "PHONE_NUMBER"),
-    ("Phone:\n467 3395", "467 3395", "PHONE_NUMBER"),
-    ("write to olivia.hart@example.org", "olivia.hart@example.org", "EMAIL_ADDRESS"),
-    ("my SSN is 536-22-8726", "536-22-8726", "US_SSN"),
-    ("IBAN DE89 3704 0044 0532 0130 00 please", "DE89 3704 0044 0532 0130 00", "IBAN_CODE"),
-    ("the server is at 10.20.30.40", "10.20.30.40", "IP_ADDRESS"),
-    ("I live at 42 Baker Street, London NW1 6XE", "42 Baker Street", "STREET_ADDRESS"),
-    ("ship it to\n20789 Allika 46\nSuite 501\nRiisa", "Allika 46", "STREET_ADDRESS"),
-    ("My name is Tomomi Nishiyama and I need help", "Nishiyama", "PERSON"),
-    ("The film was directed by Faina D. Yefremova in 1998", "Yefremova", "PERSON"),
-])
-def test_masks_pii_in_chat_text(screener: PiiScreener, text: str, secret: str,
-                                kind: str) -> None:
+@pytest.mark.parametrize(
+    "text, secret, kind",
+    [
+        ("my card is 4111 1111 1111 1111, expiring soon", "4111 1111 1111 1111", "CREDIT_CARD"),
+        ("call me at (212) 555-0143 ext. 12 after six", "555-0143", "PHONE_NUMBER"),
+        ("Phone:\n467 3395", "467 3395", "PHONE_NUMBER"),
+        ("write to olivia.hart@example.org", "olivia.hart@example.org", "EMAIL_ADDRESS"),
+        ("my SSN is 536-22-8726", "536-22-8726", "US_SSN"),
+        ("IBAN DE89 3704 0044 0532 0130 00 please", "DE89 3704 0044 0532 0130 00", "IBAN_CODE"),
+        ("the server is at 10.20.30.40", "10.20.30.40", "IP_ADDRESS"),
+        ("I live at 42 Baker Street, London NW1 6XE", "42 Baker Street", "STREET_ADDRESS"),
+        ("ship it to\n20789 Allika 46\nSuite 501\nRiisa", "Allika 46", "STREET_ADDRESS"),
+        ("My name is Tomomi Nishiyama and I need help", "Nishiyama", "PERSON"),
+        ("The film was directed by Faina D. Yefremova in 1998", "Yefremova", "PERSON"),
+    ],
+)
+def test_masks_pii_in_chat_text(screener: PiiScreener, text: str, secret: str, kind: str) -> None:
     out = redact(screener, text)
     assert secret not in out, out
     assert f"<{kind}_1>" in out, out
 
 
-@pytest.mark.parametrize("text", [
-    "def main():\n    path = '/usr/lib/x86_64-linux-gnu'\n    version = '3.8.0'\n",
-    "print(4111 + 1111 * 2)",
-    "The meeting is on March 3, 2024 at 10:30.",
-    "Order 5521 shipped; tracking id 550e8400-e29b-41d4-a716-446655440000.",
-    "Traceback (most recent call last):\n  File \"/home/app/main.py\", line 12, in <module>",
-    "How do I kill a Python process on Linux?",
-    "Version 2.10.3 fixed the bug in line 204 of utils.py.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def main():\n    path = '/usr/lib/x86_64-linux-gnu'\n    version = '3.8.0'\n",
+        "print(4111 + 1111 * 2)",
+        "The meeting is on March 3, 2024 at 10:30.",
+        "Order 5521 shipped; tracking id 550e8400-e29b-41d4-a716-446655440000.",
+        'Traceback (most recent call last):\n  File "/home/app/main.py", line 12, in <module>',
+        "How do I kill a Python process on Linux?",
+        "Version 2.10.3 fixed the bug in line 204 of utils.py.",
+    ],
+)
 def test_leaves_code_dates_and_paths_alone(screener: PiiScreener, text: str) -> None:
     assert redact(screener, text) == text
 
 
 def test_placeholders_are_consistent_across_turns(screener: PiiScreener) -> None:
-    result = screener.screen([
-        Turn("user", "I'm Maria Gonzalez, mail maria.g@example.com or anna@example.com"),
-        Turn("assistant", "Thanks Maria Gonzalez, I wrote to maria.g@example.com."),
-    ])
+    result = screener.screen(
+        [
+            Turn("user", "I'm Maria Gonzalez, mail maria.g@example.com or anna@example.com"),
+            Turn("assistant", "Thanks Maria Gonzalez, I wrote to maria.g@example.com."),
+        ]
+    )
     first, second = (t.text for t in result.turns)
     assert "<PERSON_1>" in first and "<PERSON_1>" in second
     assert "<EMAIL_ADDRESS_1>" in first and "<EMAIL_ADDRESS_1>" in second
     assert "<EMAIL_ADDRESS_2>" in first and "<EMAIL_ADDRESS_2>" not in second
     for f in result.findings:
         text = result.turns[f.turn].text
-        assert text[f.start:f.end] == f.placeholder
+        assert text[f.start : f.end] == f.placeholder
     assert "maria" not in repr(result.findings).casefold()
 
 

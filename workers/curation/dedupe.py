@@ -55,7 +55,7 @@ def shingles(normalized: str, k: int) -> set[bytes]:
     data = normalized.encode()
     if len(data) <= k:
         return {data}
-    return {data[i:i + k] for i in range(len(data) - k + 1)}
+    return {data[i : i + k] for i in range(len(data) - k + 1)}
 
 
 def signature(normalized: str, config: DedupeConfig) -> MinHash:

@@ -93,8 +93,7 @@ class _Index:
                 if other_text is None:
                     continue
                 same, score = is_copy(norm, other_text, self.config)
-                if same and (best is None or (score, -other_id) > (best.similarity,
-                                                                    -best.item_id)):
+                if same and (best is None or (score, -other_id) > (best.similarity, -best.item_id)):
                     best = Match(other_id, "near", score)
             if best is not None:
                 return best
@@ -154,8 +153,9 @@ class _MemoryStore:
     def lsh(self, project_id: int) -> MinHashLSH:
         with self.guard:
             if project_id not in self.lshs:
-                self.lshs[project_id] = MinHashLSH(threshold=self.config.candidate_threshold,
-                                                   num_perm=self.config.num_perm)
+                self.lshs[project_id] = MinHashLSH(
+                    threshold=self.config.candidate_threshold, num_perm=self.config.num_perm
+                )
             return self.lshs[project_id]
 
     def lock(self, project_id: int) -> Any:
@@ -184,8 +184,10 @@ class _RedisBands:
 
     def _keys(self, sig: MinHash) -> list[str]:
         values = sig.hashvalues
-        return [f"{self.prefix}:{b}:{values[b * self.rows:(b + 1) * self.rows].tobytes().hex()}"
-                for b in range(self.bands)]
+        return [
+            f"{self.prefix}:{b}:{values[b * self.rows : (b + 1) * self.rows].tobytes().hex()}"
+            for b in range(self.bands)
+        ]
 
     def query(self, sig: MinHash) -> set[bytes]:
         pipe = self.redis.pipeline(transaction=False)
@@ -207,9 +209,12 @@ class _RedisStore:
     def __init__(self, url: str, config: DedupeConfig, prefix: str) -> None:
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
         parsed = urlparse(url)
-        self.redis_params = {"host": parsed.hostname or "127.0.0.1", "port": parsed.port or 6379,
-                             "db": int((parsed.path or "/0").lstrip("/") or 0),
-                             "password": parsed.password}
+        self.redis_params = {
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 6379,
+            "db": int((parsed.path or "/0").lstrip("/") or 0),
+            "password": parsed.password,
+        }
         self.config = config
         self.prefix = prefix
         # The band layout datasketch's MinHashLSH would choose for this threshold.
@@ -249,8 +254,9 @@ class _RedisStore:
 
 
 class RedisDedupeIndex(_Index):
-    def __init__(self, url: str, config: DedupeConfig | None = None,
-                 prefix: str = "winnow:dedupe") -> None:
+    def __init__(
+        self, url: str, config: DedupeConfig | None = None, prefix: str = "winnow:dedupe"
+    ) -> None:
         self.redis_store = _RedisStore(url, config or DedupeConfig(), prefix)
         super().__init__(self.redis_store, config or DedupeConfig())
 

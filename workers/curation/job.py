@@ -45,9 +45,13 @@ class Outcome:
 def curate(item_ids: list[int]) -> dict[str, int]:
     rt = runtime.current()
     with rt.db.session() as session:
-        items = list(session.scalars(select(Item).where(Item.id.in_(item_ids),
-                                                        Item.state == "received")
-                                     .order_by(Item.id)))
+        items = list(
+            session.scalars(
+                select(Item)
+                .where(Item.id.in_(item_ids), Item.state == "received")
+                .order_by(Item.id)
+            )
+        )
         if not items:
             return {}
         contexts = {i.id: share_context(session, i) for i in items}
@@ -58,7 +62,7 @@ def curate(item_ids: list[int]) -> dict[str, int]:
     failed: list[tuple[int, str]] = []
     # Committed a chunk at a time: a worker killed mid-job keeps what it finished.
     for start in range(0, len(items), COMMIT_EVERY):
-        chunk = items[start:start + COMMIT_EVERY]
+        chunk = items[start : start + COMMIT_EVERY]
         outcomes: list[Outcome] = []
         chunk_failed: list[tuple[int, str]] = []
         raw = {item.id: unseal(item) for item in chunk}
@@ -73,29 +77,34 @@ def curate(item_ids: list[int]) -> dict[str, int]:
         unprime()
         record(outcomes, chunk_failed, counts)
         failed.extend(chunk_failed)
-    log.info("curated %d item(s): %s", sum(counts.values()),
-             ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none new")
+    log.info(
+        "curated %d item(s): %s",
+        sum(counts.values()),
+        ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none new",
+    )
     if failed:
-        raise CurationIncomplete(f"{len(failed)} of {len(items)} item(s) failed: "
-                                 f"{failed[0][1]}")
+        raise CurationIncomplete(f"{len(failed)} of {len(items)} item(s) failed: {failed[0][1]}")
     return counts
 
 
-def record(outcomes: list[Outcome], failed: list[tuple[int, str]],
-           counts: dict[str, int]) -> None:
+def record(outcomes: list[Outcome], failed: list[tuple[int, str]], counts: dict[str, int]) -> None:
     """Write outcomes (only onto items still in `received`) and count failed attempts."""
     with runtime.current().db.session() as session:
         now = utcnow()
         for o in outcomes:
-            done = session.execute(update(Item).where(Item.id == o.item_id,
-                                                      Item.state == "received")
-                                   .values(**o.values, raw_sealed=None, screened_at=now,
-                                           last_error=None))
+            done = session.execute(
+                update(Item)
+                .where(Item.id == o.item_id, Item.state == "received")
+                .values(**o.values, raw_sealed=None, screened_at=now, last_error=None)
+            )
             if done.rowcount == 1:  # type: ignore[attr-defined]
                 counts[o.values["state"]] = counts.get(o.values["state"], 0) + 1
         for item_id, error in failed:
-            session.execute(update(Item).where(Item.id == item_id, Item.state == "received")
-                            .values(attempts=Item.attempts + 1, last_error=error[:200]))
+            session.execute(
+                update(Item)
+                .where(Item.id == item_id, Item.state == "received")
+                .values(attempts=Item.attempts + 1, last_error=error[:200])
+            )
 
 
 def unseal(item: Item) -> tuple[Turn, ...] | Exception:
@@ -113,8 +122,9 @@ def prime(raw: dict[int, tuple[Turn, ...] | Exception]) -> None:
     stage = runtime.current().pipeline.stages[0]
     screener = getattr(stage, "screener", None)
     if screener is not None:
-        screener.prime([t.text for turns in raw.values() if isinstance(turns, tuple)
-                        for t in turns])
+        screener.prime(
+            [t.text for turns in raw.values() if isinstance(turns, tuple) for t in turns]
+        )
 
 
 def unprime() -> None:
@@ -128,20 +138,33 @@ def screen(item: Item, turns: tuple[Turn, ...] | Exception, context: Context) ->
     if isinstance(turns, Exception):
         raise turns
     work = rt.pipeline.run(Work(item.project_id, item.id, turns, context))
-    return Outcome(item.id, {
-        "state": work.state,
-        "redacted": [{"role": t.role, "text": t.text} for t in work.turns],
-        "findings": [{"type": f.entity_type, "turn": f.turn, "start": f.start, "end": f.end,
-                      "placeholder": f.placeholder, "score": round(f.score, 3)}
-                     for f in work.findings],
-        "signals": [{"category": s.category, "score": round(s.score, 3), "reason": s.reason}
-                    for s in work.signals],
-        "reasons": list(work.reasons),
-        "content_hash": work.content_hash,
-        "duplicate_of_id": work.duplicate_of,
-        "duplicate_kind": work.duplicate_kind,
-        "similarity": None if work.similarity is None else round(work.similarity, 4),
-    })
+    return Outcome(
+        item.id,
+        {
+            "state": work.state,
+            "redacted": [{"role": t.role, "text": t.text} for t in work.turns],
+            "findings": [
+                {
+                    "type": f.entity_type,
+                    "turn": f.turn,
+                    "start": f.start,
+                    "end": f.end,
+                    "placeholder": f.placeholder,
+                    "score": round(f.score, 3),
+                }
+                for f in work.findings
+            ],
+            "signals": [
+                {"category": s.category, "score": round(s.score, 3), "reason": s.reason}
+                for s in work.signals
+            ],
+            "reasons": list(work.reasons),
+            "content_hash": work.content_hash,
+            "duplicate_of_id": work.duplicate_of,
+            "duplicate_kind": work.duplicate_kind,
+            "similarity": None if work.similarity is None else round(work.similarity, 4),
+        },
+    )
 
 
 def share_context(session: Session, item: Item) -> Context:
@@ -150,12 +173,19 @@ def share_context(session: Session, item: Item) -> Context:
         return Context()
     at: datetime = item.received_at
     hour_ago, window_start = at - timedelta(hours=1), at - USUAL_WINDOW
-    base = select(func.count()).where(Item.project_id == item.project_id,
-                                      Item.user_id == item.user_id)
-    recent = session.scalar(base.where(Item.received_at > hour_ago, Item.received_at <= at,
-                                       Item.id != item.id)) or 0
-    before = session.scalar(base.where(Item.received_at > window_start,
-                                       Item.received_at <= hour_ago)) or 0
+    base = select(func.count()).where(
+        Item.project_id == item.project_id, Item.user_id == item.user_id
+    )
+    recent = (
+        session.scalar(
+            base.where(Item.received_at > hour_ago, Item.received_at <= at, Item.id != item.id)
+        )
+        or 0
+    )
+    before = (
+        session.scalar(base.where(Item.received_at > window_start, Item.received_at <= hour_ago))
+        or 0
+    )
     hours = USUAL_WINDOW.total_seconds() / 3600 - 1
     return Context(user_shares_last_hour=int(recent), user_usual_per_hour=before / hours)
 
@@ -168,9 +198,15 @@ def ensure_index(session: Session, project_id: int) -> None:
         index = rt.index
         if index.is_loaded(project_id):
             return
-        rows = session.execute(select(Item.id, Item.redacted).where(
-            Item.project_id == project_id, Item.state.in_(CANONICAL_STATES),
-            Item.redacted.is_not(None)).order_by(Item.id))
+        rows = session.execute(
+            select(Item.id, Item.redacted)
+            .where(
+                Item.project_id == project_id,
+                Item.state.in_(CANONICAL_STATES),
+                Item.redacted.is_not(None),
+            )
+            .order_by(Item.id)
+        )
         count = 0
         for item_id, redacted in rows:
             turns = [Turn(t["role"], t["text"]) for t in redacted]

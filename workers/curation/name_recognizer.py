@@ -29,14 +29,16 @@ def zipf(word: str) -> float:
 
 class RareNameRecognizer(EntityRecognizer):
     def __init__(self) -> None:
-        super().__init__(supported_entities=["PERSON"], name="WinnowRareNameRecognizer",
-                         supported_language="en")
+        super().__init__(
+            supported_entities=["PERSON"], name="WinnowRareNameRecognizer", supported_language="en"
+        )
 
     def load(self) -> None:
         pass
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None
-                ) -> list[RecognizerResult]:
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: Any = None
+    ) -> list[RecognizerResult]:
         results = []
         for m in RUN.finditer(text):
             words = [(w.start(), w.group()) for w in re.finditer(r"\S+", m.group())]

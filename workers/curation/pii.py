@@ -19,15 +19,44 @@ Action = Literal["redact", "reject"]
 # What Winnow looks for by default. DATE_TIME, LOCATION, NRP and URL are left alone: a plain
 # date, a city or a link is rarely personal on its own, and masking them ruins the text.
 DEFAULT_ENTITIES = (
-    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
-    "US_SSN", "US_ITIN", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS",
-    "CRYPTO", "MEDICAL_LICENSE", "STREET_ADDRESS",
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "US_SSN",
+    "US_ITIN",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "US_BANK_NUMBER",
+    "UK_NHS",
+    "CRYPTO",
+    "MEDICAL_LICENSE",
+    "STREET_ADDRESS",
 )
 
 
-SPACY_IGNORED = ("CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY",
-                 "NORP", "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME",
-                 "WORK_OF_ART", "MISC")
+SPACY_IGNORED = (
+    "CARDINAL",
+    "DATE",
+    "EVENT",
+    "FAC",
+    "GPE",
+    "LANGUAGE",
+    "LAW",
+    "LOC",
+    "MONEY",
+    "NORP",
+    "ORDINAL",
+    "ORG",
+    "PERCENT",
+    "PRODUCT",
+    "QUANTITY",
+    "TIME",
+    "WORK_OF_ART",
+    "MISC",
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +113,10 @@ def build_analyzer(config: PiiConfig) -> Any:
             },
         }
     else:
-        nlp_conf = {"nlp_engine_name": "no_op",
-                    "models": [{"lang_code": "en", "model_name": "no_op"}]}
+        nlp_conf = {
+            "nlp_engine_name": "no_op",
+            "models": [{"lang_code": "en", "model_name": "no_op"}],
+        }
     nlp_engine = NlpEngineProvider(nlp_configuration=nlp_conf).create_engine()
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
@@ -97,9 +128,16 @@ def build_analyzer(config: PiiConfig) -> Any:
     )
     from workers.curation.name_recognizer import RareNameRecognizer
 
-    for recognizer in (address_recognizer(), phone_recognizer(), CardRecognizer(),
-                       NameAfterTrigger(), AddressAfterTrigger(), PhoneAfterTrigger(),
-                       RareNameRecognizer(), CardAfterTrigger()):
+    for recognizer in (
+        address_recognizer(),
+        phone_recognizer(),
+        CardRecognizer(),
+        NameAfterTrigger(),
+        AddressAfterTrigger(),
+        PhoneAfterTrigger(),
+        RareNameRecognizer(),
+        CardAfterTrigger(),
+    ):
         registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
@@ -121,9 +159,15 @@ class PiiScreener:
             return primed[text]
         if not text.strip():
             return []
-        return self._resolve(text, self.analyzer.analyze(
-            text=text, language="en", entities=list(self.config.entities),
-            score_threshold=self.config.min_score))
+        return self._resolve(
+            text,
+            self.analyzer.analyze(
+                text=text,
+                language="en",
+                entities=list(self.config.entities),
+                score_threshold=self.config.min_score,
+            ),
+        )
 
     def prime(self, texts: Sequence[str]) -> None:
         """Analyse many texts at once (spaCy's pipe batches them, ~1.5x faster than one by
@@ -132,9 +176,16 @@ class PiiScreener:
         primed: dict[str, list[Span]] = {}
         batches = self.analyzer.nlp_engine.process_batch(todo, language="en", batch_size=32)
         for text, artifacts in batches:
-            primed[text] = self._resolve(text, self.analyzer.analyze(
-                text=text, language="en", entities=list(self.config.entities),
-                score_threshold=self.config.min_score, nlp_artifacts=artifacts))
+            primed[text] = self._resolve(
+                text,
+                self.analyzer.analyze(
+                    text=text,
+                    language="en",
+                    entities=list(self.config.entities),
+                    score_threshold=self.config.min_score,
+                    nlp_artifacts=artifacts,
+                ),
+            )
         self._local.primed = primed
 
     def unprime(self) -> None:
@@ -163,17 +214,25 @@ class PiiScreener:
             position = 0
             length = 0
             for span in self.analyze(turn.text):
-                value = " ".join(turn.text[span.start:span.end].casefold().split())
+                value = " ".join(turn.text[span.start : span.end].casefold().split())
                 key = (span.entity_type, value)
                 if key not in numbering:
                     counters[span.entity_type] = counters.get(span.entity_type, 0) + 1
                     numbering[key] = f"<{span.entity_type}_{counters[span.entity_type]}>"
                 placeholder = numbering[key]
-                before = turn.text[position:span.start]
+                before = turn.text[position : span.start]
                 out.append(before)
                 length += len(before)
-                findings.append(Finding(span.entity_type, index, length,
-                                        length + len(placeholder), placeholder, span.score))
+                findings.append(
+                    Finding(
+                        span.entity_type,
+                        index,
+                        length,
+                        length + len(placeholder),
+                        placeholder,
+                        span.score,
+                    )
+                )
                 out.append(placeholder)
                 length += len(placeholder)
                 position = span.end

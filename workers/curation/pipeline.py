@@ -53,8 +53,11 @@ class PiiStage:
         work = replace(work, turns=result.turns, findings=result.findings, redacted=True)
         if result.rejected_types:
             types = ", ".join(sorted(result.rejected_types))
-            return replace(work, state="rejected_pii",
-                           reasons=(*work.reasons, f"contains {types}, which policy rejects"))
+            return replace(
+                work,
+                state="rejected_pii",
+                reasons=(*work.reasons, f"contains {types}, which policy rejects"),
+            )
         return work
 
 
@@ -70,9 +73,14 @@ class DedupeStage:
         if match is None:
             return work
         how = "exact copy" if match.kind == "exact" else f"near copy ({match.similarity:.2f})"
-        return replace(work, state="duplicate", duplicate_of=match.item_id,
-                       duplicate_kind=match.kind, similarity=match.similarity,
-                       reasons=(*work.reasons, f"{how} of an earlier item"))
+        return replace(
+            work,
+            state="duplicate",
+            duplicate_of=match.item_id,
+            duplicate_kind=match.kind,
+            similarity=match.similarity,
+            reasons=(*work.reasons, f"{how} of an earlier item"),
+        )
 
 
 @dataclass(frozen=True)
@@ -82,12 +90,17 @@ class PrankStage:
 
     def __call__(self, work: Work) -> Work:
         verdict = judge(work.turns, work.context, self.config)
-        reasons = tuple(f"{s.category}: {s.reason}" for s in verdict.signals
-                        if s.score >= self.config.quarantine_at)
-        state = {"accept": "accepted", "quarantine": "quarantined",
-                 "reject": "rejected_prank"}[verdict.decision]
-        return replace(work, state=state, signals=verdict.signals,
-                       reasons=(*work.reasons, *reasons))
+        reasons = tuple(
+            f"{s.category}: {s.reason}"
+            for s in verdict.signals
+            if s.score >= self.config.quarantine_at
+        )
+        state = {"accept": "accepted", "quarantine": "quarantined", "reject": "rejected_prank"}[
+            verdict.decision
+        ]
+        return replace(
+            work, state=state, signals=verdict.signals, reasons=(*work.reasons, *reasons)
+        )
 
 
 class StageFailed(Exception):

@@ -85,6 +85,16 @@ _CONFUSABLES = str.maketrans(
     ('abeekmhopctyxiijsdqwhlgaioaeikvptuxcl\'\'\'\'"""""--'),
 )
 
+# Small capitals ("SYSTEM" written with U+1D00...), which NFKC leaves alone.
+_SMALL_CAPS = str.maketrans(
+    "\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b\u029f\u1d0d"
+    "\u0274\u1d0f\u1d18\u01eb\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21\u028f\u1d22",
+    "abcdefghijklmnopqrstuvwyz",
+)
+_HAS_SMALL_CAPS = re.compile(
+    "[\u1d00-\u1d22\u0262\u026a\u0274\u0280\u028f\u0299\u029c\u029f\ua730\ua731\u01eb]"
+)
+
 _LEET = str.maketrans(
     {
         "0": "o",
@@ -138,8 +148,12 @@ def fold(text: str) -> str:
     """The matching form of cleaned text: lower case, look-alikes and leetspeak mapped to
     Latin letters, spaced-out letters joined, whitespace runs collapsed to one space."""
     text = text.lower()
+    if "\\n" in text:  # literal "\n" escapes used as fake line breaks: keep words apart
+        text = text.replace("\\n", "\\n ")
     if not text.isascii():
         text = _MARKS.sub("", text)
+        if _HAS_SMALL_CAPS.search(text):
+            text = text.translate(_SMALL_CAPS)
         if _HAS_CONFUSABLE.search(text):
             text = text.translate(_CONFUSABLES)
     if _LEET_HINT.search(text):
@@ -152,6 +166,13 @@ def fold(text: str) -> str:
 def _unleet(word: str) -> str:
     # Keep version numbers, times and model names like "gpt4", "2nd", "mp3", "x86" readable:
     # only fold when the letters dominate or the digits sit inside the word.
+    if word[0] == "$" and word[1:].rstrip("0123456789").isalpha():
+        return word  # a variable ("$term1 = ..."), not leetspeak
+    if word[0] == "|" or word[-1] == "|":  # a delimiter ("<|im_start|>", "a | b"), kept
+        head = len(word) - len(word.lstrip("|"))
+        tail = len(word) - len(word.rstrip("|"))
+        inner = word[head : len(word) - tail]
+        return word[:head] + (_unleet(inner) if inner else "") + word[len(word) - tail :]
     letters = sum(c.isalpha() for c in word)
     if letters < 2 or word.rstrip("0123456789").isalpha() or word[:-2].isdigit():
         return word

@@ -320,7 +320,7 @@ def detect_gibberish(x: PrankInput, cfg: PrankConfig) -> Signal | None:
     example = ", ".join(mashed[:3])
     if (len(counts) <= 3 and len(mashed) == len(counts)) or share >= 0.5:
         return Signal("gibberish", 0.9, f"keyboard mashing / no real words ({example})")
-    if share >= 0.3:
+    if share >= 0.3 and len(mashed) >= 2:  # one odd word among real ones is a name
         return Signal("gibberish", 0.55, f"{share:.0%} of letters look mashed ({example})")
     return None
 

@@ -24,47 +24,98 @@ STREET_SUFFIX = (
 _UNIT = r"(?:[,\s]+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)\s?\w{1,6})?"
 _WORD = r"[A-ZÀ-Þ][\w'.-]{0,30}"
 ADDRESS_PATTERNS = [
-    Pattern("number street suffix",
-            rf"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+{_WORD}){{0,4}}[ \t]+{STREET_SUFFIX}\b\.?{_UNIT}",
-            0.6),
-    Pattern("street suffix number (European)",
-            rf"\b{_WORD}(?:[ \t]+{_WORD}){{0,2}}?(?:{STREET_SUFFIX})[ \t]+\d{{1,5}}[A-Za-z]?\b"
-            rf"{_UNIT}", 0.5),
-    Pattern("street number (European)",
-            r"\b(?:[A-ZÀ-Þ][a-zà-ÿ]+(?:vej|vägen|gatan|katu|laan|straat|strasse|straße|weg|"
-            r"gasse|tie|väg|gade|plein|utca|ulica)|(?:ul\.|C/|Rua|Via|Calle|Rue)[ \t]+"
-            r"[A-ZÀ-Þ][\w'.-]{1,30}(?:[ \t]+[A-ZÀ-Þ][\w'.-]{1,30}){0,2})[ \t]+\d{1,5}\b", 0.5),
-    Pattern("PO box / military", r"\b(?:PSC|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}"
-            r"(?:\s+[AD]PO[ \t]+A[AEP][ \t]+\d{5})?|\bP\.?O\.?[ \t]+Box[ \t]+\d{1,6}\b", 0.6),
+    Pattern(
+        "number street suffix",
+        rf"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+{_WORD}){{0,4}}[ \t]+{STREET_SUFFIX}\b\.?{_UNIT}",
+        0.6,
+    ),
+    Pattern(
+        "street suffix number (European)",
+        rf"\b{_WORD}(?:[ \t]+{_WORD}){{0,2}}?(?:{STREET_SUFFIX})[ \t]+\d{{1,5}}[A-Za-z]?\b"
+        rf"{_UNIT}",
+        0.5,
+    ),
+    Pattern(
+        "street number (European)",
+        r"\b(?:[A-ZÀ-Þ][a-zà-ÿ]+(?:vej|vägen|gatan|katu|laan|straat|strasse|straße|weg|"
+        r"gasse|tie|väg|gade|plein|utca|ulica)|(?:ul\.|C/|Rua|Via|Calle|Rue)[ \t]+"
+        r"[A-ZÀ-Þ][\w'.-]{1,30}(?:[ \t]+[A-ZÀ-Þ][\w'.-]{1,30}){0,2})[ \t]+\d{1,5}\b",
+        0.5,
+    ),
+    Pattern(
+        "PO box / military",
+        r"\b(?:PSC|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}"
+        r"(?:\s+[AD]PO[ \t]+A[AEP][ \t]+\d{5})?|\bP\.?O\.?[ \t]+Box[ \t]+\d{1,6}\b",
+        0.6,
+    ),
     Pattern("unit", r"\b(?:Apt\.?|Apartment|Suite|Ste\.)[ \t]+\d{1,5}[A-Za-z]?\b", 0.4),
     # "20789 Allika 46", "233 Erzsébet tér 19.", "4844 Søndergade 52" at the start of a line
     # or after "at" / "to" / ":" (building, street, number): the order many countries use.
-    Pattern("line-start number street number",
-            r"(?:^|(?<=\n)|(?<=: )|(?<=\bat )|(?<=\bto ))[ \t>]*\d{1,5}[ \t]+[^\W\d_][\w'.-]{1,30}"
-            r"(?:[ \t]+[^\W\d_][\w'.-]{0,30}){0,3}[ \t]+\d{1,4}[A-Za-z]?\b\.?"
-            rf"{_UNIT}", 0.5),
+    Pattern(
+        "line-start number street number",
+        r"(?:^|(?<=\n)|(?<=: )|(?<=\bat )|(?<=\bto ))[ \t>]*\d{1,5}[ \t]+[^\W\d_][\w'.-]{1,30}"
+        r"(?:[ \t]+[^\W\d_][\w'.-]{0,30}){0,3}[ \t]+\d{1,4}[A-Za-z]?\b\.?"
+        rf"{_UNIT}",
+        0.5,
+    ),
 ]
-ADDRESS_CONTEXT = ["address", "live", "lives", "living", "located", "street", "ship", "deliver",
-                   "mail", "send", "apartment", "home", "office", "visit", "moved"]
+ADDRESS_CONTEXT = [
+    "address",
+    "live",
+    "lives",
+    "living",
+    "located",
+    "street",
+    "ship",
+    "deliver",
+    "mail",
+    "send",
+    "apartment",
+    "home",
+    "office",
+    "visit",
+    "moved",
+]
 
 # A following "City, ST 12345", "City\n, ST\n Country 12345" or postcode line.
 _TAIL = re.compile(
     r"\A(?:[ \t]*(?:,|\n)[ \t]*(?:[A-ZÀ-Þ][\w'-]*(?:[ \t]+[A-ZÀ-Þ][\w'-]*){0,3}|[A-Z]{2}|"
-    r"\d{4,6}(?:-\d{4})?)){1,5}(?:[ \t]+\d{4,6}(?:-\d{4})?(?![ \t]?\d))?")
+    r"\d{4,6}(?:-\d{4})?)){1,5}(?:[ \t]+\d{4,6}(?:-\d{4})?(?![ \t]?\d))?"
+)
 
 PHONE_PATTERNS = [
-    Pattern("phone with separators",
-            r"(?<![\w.-])(?:\+?\d{1,3}[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
-            r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?(?![\w-])", 0.5),
-    Pattern("international", r"(?<![\w.])(?:\+|00)\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d(?!\w)",
-            0.45),
+    Pattern(
+        "phone with separators",
+        r"(?<![\w.-])(?:\+?\d{1,3}[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
+        r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?(?![\w-])",
+        0.5,
+    ),
+    Pattern(
+        "international", r"(?<![\w.])(?:\+|00)\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d(?!\w)", 0.45
+    ),
 ]
 PHONE_PATTERNS.append(
     # "416 60 039 office", "781 1704 home": digit groups labelled by the word after them.
-    Pattern("labelled digits", r"(?<![\w.-])\+?\(?\d{1,4}\)?(?:[ .-]\d{2,4}){1,4}"
-            r"(?=[ \t-]?(?:office|home|mobile|cell|work|fax)\b)", 0.5))
-PHONE_CONTEXT = ["phone", "call", "tel", "mobile", "cell", "number", "reach", "contact", "fax",
-                 "text", "whatsapp"]
+    Pattern(
+        "labelled digits",
+        r"(?<![\w.-])\+?\(?\d{1,4}\)?(?:[ .-]\d{2,4}){1,4}"
+        r"(?=[ \t-]?(?:office|home|mobile|cell|work|fax)\b)",
+        0.5,
+    )
+)
+PHONE_CONTEXT = [
+    "phone",
+    "call",
+    "tel",
+    "mobile",
+    "cell",
+    "number",
+    "reach",
+    "contact",
+    "fax",
+    "text",
+    "whatsapp",
+]
 
 CARD_PATTERNS = [
     # Presidio's own pattern wants known prefixes; this one takes any 13-19 digit grouping and
@@ -87,9 +138,12 @@ def luhn_ok(digits: str) -> bool:
 
 class CardRecognizer(PatternRecognizer):
     def __init__(self) -> None:
-        super().__init__(supported_entity="CREDIT_CARD", patterns=CARD_PATTERNS,
-                         context=["card", "credit", "visa", "mastercard", "amex", "debit"],
-                         name="WinnowCardRecognizer")
+        super().__init__(
+            supported_entity="CREDIT_CARD",
+            patterns=CARD_PATTERNS,
+            context=["card", "credit", "visa", "mastercard", "amex", "debit"],
+            name="WinnowCardRecognizer",
+        )
 
     def validate_result(self, pattern_text: str) -> bool | None:
         digits = re.sub(r"\D", "", pattern_text)
@@ -98,8 +152,12 @@ class CardRecognizer(PatternRecognizer):
 
 class AddressRecognizer(PatternRecognizer):
     def __init__(self) -> None:
-        super().__init__(supported_entity="STREET_ADDRESS", patterns=ADDRESS_PATTERNS,
-                         context=ADDRESS_CONTEXT, name="WinnowAddressRecognizer")
+        super().__init__(
+            supported_entity="STREET_ADDRESS",
+            patterns=ADDRESS_PATTERNS,
+            context=ADDRESS_CONTEXT,
+            name="WinnowAddressRecognizer",
+        )
 
 
 def address_recognizer() -> AddressRecognizer:
@@ -107,15 +165,19 @@ def address_recognizer() -> AddressRecognizer:
 
 
 def phone_recognizer() -> PatternRecognizer:
-    return PatternRecognizer(supported_entity="PHONE_NUMBER", patterns=PHONE_PATTERNS,
-                             context=PHONE_CONTEXT, name="WinnowPhoneRecognizer")
+    return PatternRecognizer(
+        supported_entity="PHONE_NUMBER",
+        patterns=PHONE_PATTERNS,
+        context=PHONE_CONTEXT,
+        name="WinnowPhoneRecognizer",
+    )
 
 
 def extend_addresses(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Grow each address over the city, state, country and postcode lines that follow it."""
     for r in results:
         if r.entity_type == "STREET_ADDRESS":
-            tail = _TAIL.match(text[r.end:r.end + 200])
+            tail = _TAIL.match(text[r.end : r.end + 200])
             if tail and tail.end() > 0:
                 r.end += tail.end()
     return results
@@ -126,14 +188,19 @@ _CODEISH = re.compile(r"[\d_/\\=(){}\[\]<>@#$%^*|~`]|\.\w")
 
 def plausible(text: str, r: RecognizerResult) -> bool:
     """Drop detections that look like code, paths or noise rather than PII."""
-    value = text[r.start:r.end]
+    value = text[r.start : r.end]
     if r.entity_type == "PERSON":
         words = value.split()
-        return (len(value) > 2 and not _CODEISH.search(value) and value[0].isupper()
-                and not value.isupper() and len(words) <= 4)
+        return (
+            len(value) > 2
+            and not _CODEISH.search(value)
+            and value[0].isupper()
+            and not value.isupper()
+            and len(words) <= 4
+        )
     if r.entity_type == "PHONE_NUMBER":
         digits = sum(c.isdigit() for c in value)
-        before = text[max(0, r.start - 1):r.start]
+        before = text[max(0, r.start - 1) : r.start]
         return 7 <= digits <= 15 and before not in ("/", "v", ".", "-")
     return True
 
@@ -145,10 +212,13 @@ def same_names_again(text: str, results: list[RecognizerResult]) -> list[Recogni
 
     words: set[str] = set()
     for r in results:
-        parts = text[r.start:r.end].split()
+        parts = text[r.start : r.end].split()
         if r.entity_type == "PERSON" and len(parts) >= 2:  # a full name, not a lone word
-            words.update(w for w in re.findall(r"[^\W\d_][\w'-]{2,}", text[r.start:r.end])
-                         if w[0].isupper() and zipf(w) < COMMON)
+            words.update(
+                w
+                for w in re.findall(r"[^\W\d_][\w'-]{2,}", text[r.start : r.end])
+                if w[0].isupper() and zipf(w) < COMMON
+            )
     if not words:
         return []
     covered = [(r.start, r.end) for r in results]

@@ -25,16 +25,23 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
     """Enqueue a new job for items waiting longer than `older_than` whose job is gone, done,
     or started that long ago. Returns how many items were enqueued."""
     rt = runtime.current()
-    age = older_than if older_than is not None else timedelta(
-        seconds=rt.settings.reconcile_after_seconds)
+    age = (
+        older_than
+        if older_than is not None
+        else timedelta(seconds=rt.settings.reconcile_after_seconds)
+    )
     cutoff = utcnow() - age
     queue = rt.queue
     clean = getattr(queue, "clean_abandoned", None)
     if clean is not None:
         clean()
     with rt.db.session() as session:
-        rows = session.execute(select(Item.id, Item.job_id).where(
-            Item.state == "received", Item.received_at <= cutoff).order_by(Item.id).limit(limit))
+        rows = session.execute(
+            select(Item.id, Item.job_id)
+            .where(Item.state == "received", Item.received_at <= cutoff)
+            .order_by(Item.id)
+            .limit(limit)
+        )
         by_job: dict[str | None, list[int]] = {}
         for item_id, job_id in rows:
             by_job.setdefault(job_id, []).append(item_id)
@@ -49,11 +56,14 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
                 continue
         stuck.extend(ids)
     for start in range(0, len(stuck), CHUNK):
-        chunk = stuck[start:start + CHUNK]
+        chunk = stuck[start : start + CHUNK]
         job_id = new_job_id("curate")
         with rt.db.session() as session:
-            session.execute(update(Item).where(Item.id.in_(chunk), Item.state == "received")
-                            .values(job_id=job_id))
+            session.execute(
+                update(Item)
+                .where(Item.id.in_(chunk), Item.state == "received")
+                .values(job_id=job_id)
+            )
         queue.enqueue(CURATE, chunk, job_id=job_id)
     if stuck:
         log.info("re-enqueued %d item(s) stuck in received", len(stuck))
@@ -83,8 +93,9 @@ class Reconciler(threading.Thread):
             return True
         from workers.queue import redis_connection
 
-        lock = redis_connection(self.redis_url).set("winnow:reconcile:lock", "1", nx=True,
-                                                    ex=max(1, int(self.every) - 1))
+        lock = redis_connection(self.redis_url).set(
+            "winnow:reconcile:lock", "1", nx=True, ex=max(1, int(self.every) - 1)
+        )
         return bool(lock)
 
     def stop(self) -> None:

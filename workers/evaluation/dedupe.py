@@ -54,8 +54,11 @@ def _paws(data_dir: Path) -> list[tuple[int, str, str, str]]:
     if not path.is_file():
         return []
     with path.open(newline="") as f:
-        return [(int(r[0]), r[1], r[2], r[3]) for r in csv.reader(f, delimiter="\t")
-                if len(r) == 4 and r[0].isdigit()]
+        return [
+            (int(r[0]), r[1], r[2], r[3])
+            for r in csv.reader(f, delimiter="\t")
+            if len(r) == 4 and r[0].isdigit()
+        ]
 
 
 def _edits(rng: random.Random) -> dict[str, Callable[[str], str]]:
@@ -90,8 +93,13 @@ def _edits(rng: random.Random) -> dict[str, Callable[[str], str]]:
             words.insert(min(2, len(words)), rng.choice(NAMES))
         return " ".join(words)
 
-    return {"typos": typos, "casing": casing, "spacing": spacing, "name": name,
-            "combined": lambda t: spacing(name(typos(t))).lower()}
+    return {
+        "typos": typos,
+        "casing": casing,
+        "spacing": spacing,
+        "name": name,
+        "combined": lambda t: spacing(name(typos(t))).lower(),
+    }
 
 
 def _conv(text: str, reply: str | None = None) -> str:
@@ -99,14 +107,16 @@ def _conv(text: str, reply: str | None = None) -> str:
     return conversation_text(turns)
 
 
-def evaluate(data_dir: Path, config: DedupeConfig | None = None, *, subset: Subset = "all",
-             seed: int = 0) -> dict[str, Any]:
+def evaluate(
+    data_dir: Path, config: DedupeConfig | None = None, *, subset: Subset = "all", seed: int = 0
+) -> dict[str, Any]:
     config = config or DedupeConfig()
     pairs_ = _exchanges(data_dir)
     paws = _paws(data_dir)
     if not pairs_ or not paws:
-        raise FileNotFoundError(f"dedupe evaluation needs oasst-en100-trees, xstest and "
-                                f"paws-wiki-test under {data_dir}")
+        raise FileNotFoundError(
+            f"dedupe evaluation needs oasst-en100-trees, xstest and paws-wiki-test under {data_dir}"
+        )
     rng = random.Random(seed)
     index = MemoryDedupeIndex(config)
     merged_originals = 0
@@ -121,8 +131,11 @@ def evaluate(data_dir: Path, config: DedupeConfig | None = None, *, subset: Subs
         for i, (text, reply) in enumerate(pairs_):
             # The user's words edited; the reply as a model would give it again, with the
             # same kind of surface change (no new name in it).
-            again = reply if kind == "name" else _edits(rng)["casing" if kind == "casing"
-                                                              else "typos"](reply)
+            again = (
+                reply
+                if kind == "name"
+                else _edits(rng)["casing" if kind == "casing" else "typos"](reply)
+            )
             match = index.find_or_add(1, next_id, _conv(edit(text), again))
             next_id += 1
             ok += match is not None and match.item_id == i
@@ -143,9 +156,18 @@ def evaluate(data_dir: Path, config: DedupeConfig | None = None, *, subset: Subs
     return {
         "originals": len(pairs_),
         "originals_merged_with_each_other": merged_originals,
-        "near_copies": {"merged": rate, "n": total, "by_edit": copies,
-                        "target": f"merged >= {COPY_TARGET}", "meets_target": rate >= COPY_TARGET},
-        "paws_label0": {"merged": paws0, "n": n["0"], "target": f"merged <= {PAWS_TARGET}",
-                        "meets_target": paws0 <= PAWS_TARGET},
+        "near_copies": {
+            "merged": rate,
+            "n": total,
+            "by_edit": copies,
+            "target": f"merged >= {COPY_TARGET}",
+            "meets_target": rate >= COPY_TARGET,
+        },
+        "paws_label0": {
+            "merged": paws0,
+            "n": n["0"],
+            "target": f"merged <= {PAWS_TARGET}",
+            "meets_target": paws0 <= PAWS_TARGET,
+        },
         "paws_label1_merged_info": round(merged["1"] / n["1"], 4) if n["1"] else 0.0,
     }

@@ -17,8 +17,15 @@ from workers.curation.pii import PiiScreener
 
 Subset = Literal["all", "dev", "holdout"]
 FILE = Path("pii-presidio-synth") / "synth_dataset_v2.json"
-TARGETS = {"EMAIL_ADDRESS": 0.95, "PHONE_NUMBER": 0.95, "CREDIT_CARD": 0.95, "IBAN_CODE": 0.95,
-           "IP_ADDRESS": 0.95, "US_SSN": 0.95, "PERSON": 0.85}
+TARGETS = {
+    "EMAIL_ADDRESS": 0.95,
+    "PHONE_NUMBER": 0.95,
+    "CREDIT_CARD": 0.95,
+    "IBAN_CODE": 0.95,
+    "IP_ADDRESS": 0.95,
+    "US_SSN": 0.95,
+    "PERSON": 0.85,
+}
 STREET_TARGET = 0.80
 PRECISION_TARGET = 0.90
 
@@ -38,8 +45,7 @@ def _masked(start: int, end: int, text: str, mask: bytearray) -> tuple[int, int]
     return sum(mask[i] for i in chars), len(chars)
 
 
-def evaluate(data_dir: Path, screener: PiiScreener, *,
-             subset: Subset = "all") -> dict[str, Any]:
+def evaluate(data_dir: Path, screener: PiiScreener, *, subset: Subset = "all") -> dict[str, Any]:
     records = load(data_dir, subset)
     gold: dict[str, int] = {}
     found: dict[str, int] = {}
@@ -51,7 +57,7 @@ def evaluate(data_dir: Path, screener: PiiScreener, *,
         spans = screener.analyze(text)
         mask = bytearray(len(text))
         for s in spans:
-            mask[s.start:s.end] = b"\x01" * (s.end - s.start)
+            mask[s.start : s.end] = b"\x01" * (s.end - s.start)
         golds = record["spans"]
         for g in golds:
             kind = g["entity_type"]
@@ -64,16 +70,18 @@ def evaluate(data_dir: Path, screener: PiiScreener, *,
                 street_total += total
         for s in spans:
             detections += 1
-            hits = [g for g in golds
-                    if s.start < g["end_position"] and g["start_position"] < s.end]
+            hits = [g for g in golds if s.start < g["end_position"] and g["start_position"] < s.end]
             if hits:
                 true_detections += 1
             else:
                 wrong_type[s.entity_type] = wrong_type.get(s.entity_type, 0) + 1
     per_type: dict[str, Any] = {}
     for kind in sorted(gold):
-        entry: dict[str, Any] = {"gold": gold[kind], "found": found.get(kind, 0),
-                                 "recall": round(found.get(kind, 0) / gold[kind], 4)}
+        entry: dict[str, Any] = {
+            "gold": gold[kind],
+            "found": found.get(kind, 0),
+            "recall": round(found.get(kind, 0) / gold[kind], 4),
+        }
         if kind in TARGETS:
             entry["target"] = f"recall >= {TARGETS[kind]}"
             entry["meets_target"] = entry["recall"] >= TARGETS[kind]
@@ -83,11 +91,17 @@ def evaluate(data_dir: Path, screener: PiiScreener, *,
     return {
         "records": len(records),
         "per_type": per_type,
-        "street_address_chars": {"char_recall": street, "n": street_total,
-                                 "target": f"char_recall >= {STREET_TARGET}",
-                                 "meets_target": street >= STREET_TARGET},
-        "precision": {"precision": precision, "n": detections,
-                      "target": f"precision >= {PRECISION_TARGET}",
-                      "meets_target": precision >= PRECISION_TARGET,
-                      "false_positives_by_type": wrong_type},
+        "street_address_chars": {
+            "char_recall": street,
+            "n": street_total,
+            "target": f"char_recall >= {STREET_TARGET}",
+            "meets_target": street >= STREET_TARGET,
+        },
+        "precision": {
+            "precision": precision,
+            "n": detections,
+            "target": f"precision >= {PRECISION_TARGET}",
+            "meets_target": precision >= PRECISION_TARGET,
+            "false_positives_by_type": wrong_type,
+        },
     }

@@ -28,10 +28,15 @@ def evaluate_all(data_dir: Path, settings: Settings, subset: str = "all") -> dic
     stages: dict[str, Any] = {
         "pii": lambda: pii.evaluate(data_dir, screener, subset=sub),
         "pranks": lambda: pranks.evaluate(
-            data_dir, PrankConfig(quarantine_at=settings.prank_quarantine_at,
-                                  reject_at=settings.prank_reject_at), subset=sub),
+            data_dir,
+            PrankConfig(
+                quarantine_at=settings.prank_quarantine_at, reject_at=settings.prank_reject_at
+            ),
+            subset=sub,
+        ),
         "dedupe": lambda: dedupe.evaluate(
-            data_dir, DedupeConfig(threshold=settings.dedupe_threshold), subset=sub),
+            data_dir, DedupeConfig(threshold=settings.dedupe_threshold), subset=sub
+        ),
     }
     for name, run in stages.items():
         try:
@@ -55,8 +60,10 @@ def _targets(node: Any, path: str = "") -> Iterator[tuple[str, bool]]:
 
 def render(results: dict[str, Any]) -> str:
     """A plain table of the targeted figures, then the pass/fail line."""
-    lines = [f"curation evaluation on {results['data']} (subset {results['subset']}, "
-             f"spaCy model: {results['spacy_model'] or 'none, patterns only'})"]
+    lines = [
+        f"curation evaluation on {results['data']} (subset {results['subset']}, "
+        f"spaCy model: {results['spacy_model'] or 'none, patterns only'})"
+    ]
     for name in ("pii", "pranks", "dedupe"):
         stage = results.get(name, {})
         if "skipped" in stage:
@@ -64,8 +71,10 @@ def render(results: dict[str, Any]) -> str:
     for path, ok in results["targets"].items():
         value = _lookup(results, path.split(" (")[0])
         lines.append(f"  {'ok  ' if ok else 'FAIL'} {path}: {_figure(value)}")
-    lines.append(f"{'PASSED' if results['passed'] else 'FAILED'} in {results['seconds']} s "
-                 "(--json for every figure)")
+    lines.append(
+        f"{'PASSED' if results['passed'] else 'FAILED'} in {results['seconds']} s "
+        "(--json for every figure)"
+    )
     return "\n".join(lines)
 
 
