@@ -41,6 +41,21 @@ def redact(screener: PiiScreener, text: str) -> str:
         ("ship it to\n20789 Allika 46\nSuite 501\nRiisa", "Allika 46", "STREET_ADDRESS"),
         ("My name is Tomomi Nishiyama and I need help", "Nishiyama", "PERSON"),
         ("The film was directed by Faina D. Yefremova in 1998", "Yefremova", "PERSON"),
+        ("Megan moved out last week and took the cat.", "Megan", "PERSON"),
+        ("i'm so jealous! said Vsevolod to his brother", "Vsevolod", "PERSON"),
+        (
+            "we met at the corner of Dalbraut 99 and Frederikke Coves",
+            "Dalbraut 99",
+            "STREET_ADDRESS",
+        ),
+        ("they had three: Morrison, Rogers and Torres", "Torres", "PERSON"),
+        ("Leverett: What a wife.\nDanielle: Remember me?", "Leverett", "PERSON"),
+        ("my name is borna jerkovic but everyone calls me borna, ok", "borna", "PERSON"),
+        (
+            "It is 50475 216 Karaiskaki Sq Suite 199\nBEZIERS\n, LN\n France 79248",
+            "79248",
+            "STREET_ADDRESS",
+        ),
     ],
 )
 def test_masks_pii_in_chat_text(screener: PiiScreener, text: str, secret: str, kind: str) -> None:
@@ -59,6 +74,11 @@ def test_masks_pii_in_chat_text(screener: PiiScreener, text: str, secret: str, k
         'Traceback (most recent call last):\n  File "/home/app/main.py", line 12, in <module>',
         "How do I kill a Python process on Linux?",
         "Version 2.10.3 fixed the bug in line 204 of utils.py.",
+        "Will you grant me access? May I ask why it is slower than Crystal?",
+        "I moved to San Diego in June and work on Sparkle, our design system.",
+        "Squats: 3 sets of 8\nDeadlifts: 3 sets of 5\nRows: 3 sets of 10",
+        "Chorus:\nWe sing along\nBridge:\nWe fade away",
+        "Click the icon in the corner of the screen and then press Save.",
     ],
 )
 def test_leaves_code_dates_and_paths_alone(screener: PiiScreener, text: str) -> None:
@@ -96,8 +116,8 @@ def test_hostile_input_finishes(patterns_only: PiiScreener) -> None:
 
 
 def test_corpus_regression_floor(screener: PiiScreener) -> None:
-    """Guards the measured figures (the issue's targets are reported by `winnow eval
-    curation`; PERSON and STREET_ADDRESS are still below them, see docs/curation.md)."""
+    """The issue's targets, on the half of the corpus no rule was tuned on (see
+    docs/curation.md for the figures on both halves)."""
     from workers.evaluation.pii import evaluate
 
     if not (DATA / "pii-presidio-synth").is_dir():
@@ -107,8 +127,22 @@ def test_corpus_regression_floor(screener: PiiScreener) -> None:
     r = evaluate(DATA, screener, subset="holdout")
     for kind in ("EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS", "US_SSN"):
         assert r["per_type"][kind]["recall"] >= 0.95
-    assert r["per_type"]["PHONE_NUMBER"]["recall"] >= 0.93
-    assert r["per_type"]["CREDIT_CARD"]["recall"] >= 0.90
-    assert r["per_type"]["PERSON"]["recall"] >= 0.75
-    assert r["street_address_chars"]["char_recall"] >= 0.75
-    assert r["precision"]["precision"] >= 0.93
+    assert r["per_type"]["PHONE_NUMBER"]["recall"] >= 0.95
+    assert r["per_type"]["CREDIT_CARD"]["recall"] >= 0.95
+    assert r["per_type"]["PERSON"]["recall"] >= 0.85
+    assert r["street_address_chars"]["char_recall"] >= 0.80
+    assert r["precision"]["precision"] >= 0.90
+
+
+def test_a_value_found_once_is_masked_in_every_message(screener: PiiScreener) -> None:
+    # Lower-case names count only in text written without capitals; the assistant's reply
+    # (with capitals) quotes the name where the recognizers would not see it alone.
+    result = screener.screen(
+        [
+            Turn("user", "follow up with patricia desrosiers in a couple of months."),
+            Turn("assistant", "Thanks, noted: follow up with patricia desrosiers soon."),
+        ]
+    )
+    for turn in result.turns:
+        assert "desrosiers" not in turn.text, turn.text
+        assert "<PERSON_1>" in turn.text

@@ -6,6 +6,7 @@ the entity type, the placeholder and its offsets in the redacted text — never 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,7 +127,11 @@ def build_analyzer(config: PiiConfig) -> Any:
         NameAfterTrigger,
         PhoneAfterTrigger,
     )
-    from workers.curation.name_recognizer import RareNameRecognizer
+    from workers.curation.name_recognizer import (
+        KnownNameRecognizer,
+        PersonContextRecognizer,
+        RareNameRecognizer,
+    )
 
     for recognizer in (
         address_recognizer(),
@@ -136,6 +141,8 @@ def build_analyzer(config: PiiConfig) -> Any:
         AddressAfterTrigger(),
         PhoneAfterTrigger(),
         RareNameRecognizer(),
+        KnownNameRecognizer(),
+        PersonContextRecognizer(),
         CardAfterTrigger(),
     ):
         registry.add_recognizer(recognizer)
@@ -192,9 +199,11 @@ class PiiScreener:
         self._local.primed = None
 
     def _resolve(self, text: str, results: list[Any]) -> list[Span]:
+        from workers.curation.name_recognizer import list_siblings
         from workers.curation.recognizers import extend_addresses, plausible, same_names_again
 
         results = extend_addresses(text, [r for r in results if plausible(text, r)])
+        results += list_siblings(text, results)
         results += same_names_again(text, results)
         ordered = sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start))
         kept: list[Span] = []
@@ -209,11 +218,12 @@ class PiiScreener:
         redacted: list[Turn] = []
         findings: list[Finding] = []
         rejected: set[str] = set()
+        found = everywhere([t.text for t in turns], [self.analyze(t.text) for t in turns])
         for index, turn in enumerate(turns):
             out: list[str] = []
             position = 0
             length = 0
-            for span in self.analyze(turn.text):
+            for span in found[index]:
                 value = " ".join(turn.text[span.start : span.end].casefold().split())
                 key = (span.entity_type, value)
                 if key not in numbering:
@@ -241,3 +251,28 @@ class PiiScreener:
             out.append(turn.text[position:])
             redacted.append(Turn(turn.role, "".join(out)))
         return PiiResult(tuple(redacted), tuple(findings), tuple(sorted(rejected)))
+
+
+def everywhere(texts: Sequence[str], spans: Sequence[list[Span]]) -> list[list[Span]]:
+    """A value found in one message is masked wherever else it occurs in the conversation
+    (any case, any spacing): a name the recognizers caught in the user's message stays hidden
+    when the assistant's reply quotes it in a context they would miss."""
+    kinds: dict[str, str] = {}
+    for text, found in zip(texts, spans, strict=True):
+        for s in found:
+            value = " ".join(text[s.start : s.end].casefold().split())
+            if len(value) >= 3:
+                kinds.setdefault(value, s.entity_type)
+    if not kinds:
+        return [list(found) for found in spans]
+    alternatives = (r"\s+".join(map(re.escape, v.split())) for v in sorted(kinds, key=len)[::-1])
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+    out = []
+    for text, found in zip(texts, spans, strict=True):
+        extra = []
+        for m in pattern.finditer(text):
+            kind = kinds.get(" ".join(m.group().casefold().split()))
+            if kind and not any(s.start < m.end() and m.start() < s.end for s in found):
+                extra.append(Span(kind, m.start(), m.end(), 0.5))
+        out.append(sorted([*found, *extra], key=lambda s: s.start))
+    return out

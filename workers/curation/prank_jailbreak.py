@@ -108,7 +108,8 @@ _XX_OVERRIDE = (  # es / fr / it / pt / nl / hr+sr+bs / pl
 _SETUP_STARTS = (
     "pretend act role roleplay roleplaying role-play role-playing take assume play adopt "
     "switch personify impersonate simulate emulate embody your the as i you du sie ich spiel "
-    "create make invent design now okay so takes taking transition transitions step steps "
+    "let's put create make invent design now okay so takes taking transition transitions "
+    "step steps "
     "assumes assuming "
     "spielen tu tun stell imagine jetzt nun be become"
 )
@@ -139,7 +140,9 @@ CUES: tuple[Cue, ...] = (
     _cue(  # also a user's own correction ("ignore the above, I meant..."): a person decides
         "ignore the above",
         0.5,
-        r"(?:ignore|disregard|forget) (?:the |all )?(?:above|previous|preceding)(?= and|[.,!?:;]"
+        r"(?:ignore|disregard|forget) (?:all )?(?:the )?(?:previous|prior|earlier) (?:messages"
+        r"|chats|conversations)\b"
+        r"|(?:ignore|disregard|forget) (?:the |all )?(?:above|previous|preceding)(?= and|[.,!?:;]"
         r"| ?$)|(?:die |alle )?(?:obigen|vorherigen|bisherigen) ausführungen (?:ignorieren"
         r"|vergessen)",
         "ignore disregard forget die alle obigen vorherigen bisherigen",
@@ -322,7 +325,10 @@ CUES: tuple[Cue, ...] = (
         r"|identity)|(?:play|adopt|switch to) the (?:role|persona)|personify|impersonate"
         r"|simulate|emulate|embody|(?:your|the) (?:character|persona)|as a (?:character|persona)"
         r"|i want you to (?:be|act|pretend|play|simulate|respond|answer|only|reply|become)"
-        r"|you are now (?:(?:an?|the|my) |(?!\w+ing\b)\w+[.!,])|(?:create|make|invent|design)"
+        r"|you are now (?:(?:an?|the|my) |[\"']|(?!\w+ing\b)\w+[.!,])|let's play a game\b"
+        r"|(?:i want|i would like|i'd like|i need) you to (?:be|act|pretend|play|simulate|become"
+        r"|take on|assume|roleplay|role-play)\b|put yourself in (?:the|her|his|their|my|our)"
+        r" shoes\b|(?:create|make|invent|design)"
         r" (?:a |an )?(?:custom |new |fictional )?(?:character|persona|ai|bot|chatbot)"
         r" (?:and )?(?:let's |we will |we'll )?(?:name|call)"
         r"|you are (?:now |going to (?:now )?|about to |gonna )?(?:be |become |acting|playing"
@@ -540,6 +546,37 @@ CUES: tuple[Cue, ...] = (
         r"hypothetical response\b|(?:payload|string|strings) (?:splitting|concatenation)"
         r"|concatenat\w* (?:of )?(?:the |these |those )?(?:strings|variables|words)\b",
         "hypothetical payload string strings concatenation concatenate concatenated concatenating",
+    ),
+    _cue(
+        "dictated reply prefix",
+        0.5,
+        r"(?:always )?(?:start|begin|prepend|prefix|preface) (?:\w+ ){0,3}?(?:responses?|replies"
+        r"|answers?|messages?|outputs?)(?:/\w+)? with\b",
+        "always start begin prepend prefix preface",
+    ),
+    _cue(
+        "fake system note",
+        0.55,
+        r"\[(?:system|admin|developer|moderator|openai)(?: note| message| prompt| update)? ?:"
+        r"|(?:developer|dev|god|debug|admin|sudo)[_ ]?mode ?[:=] ?(?:enabled|on|true|1)\b",
+        literals="[ mode",
+    ),
+    _cue(
+        "asks for anything illegal",
+        0.7,
+        r"(?:answer|tell|respond to|reply to) (?:me )?(?:any|all|every) (?:\w+ )?(?:illegal"
+        r"|unethical|harmful|dangerous|forbidden) (?:questions?|requests?|prompts?)"
+        r"|limitless (?:ai|bot|assistant|chatbot)\b",
+        "answer tell respond reply limitless",
+    ),
+    _cue(
+        "sympathy exploit",
+        0.5,
+        r"(?:suffer|suffers|suffering) from a (?:\w+ ){0,3}?(?:affliction|condition|disorder"
+        r"|disease)\b.{0,400}?\b(?:offensive|insult\w*|swear\w*|cuss\w*|rude|impolite)"
+        r"|(?:grandma|grandmother|granny|nana)\b.{0,300}?\b(?:used to|would always|would)"
+        r" (?:\w+ )?(?:read|tell|sing|recite)",
+        "suffer suffers suffering grandma grandmother granny nana",
     ),
     _cue(
         "identity assignment",

@@ -21,7 +21,7 @@ STREET_SUFFIX = (
 )
 # "<number> <words> <suffix>", "<words><suffix> <number>" (European order), PO boxes and
 # military addresses, with optional unit and following city / state / postcode lines.
-_UNIT = r"(?:[,\s]+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)\s?\w{1,6})?"
+_UNIT = r"(?:[,\s]+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)\s?\w{1,6}){0,2}"
 _WORD = r"[A-ZÀ-Þ][\w'.-]{0,30}"
 ADDRESS_PATTERNS = [
     Pattern(
@@ -45,15 +45,25 @@ ADDRESS_PATTERNS = [
     Pattern(
         "PO box / military",
         r"\b(?:PSC|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}"
-        r"(?:\s+[AD]PO[ \t]+A[AEP][ \t]+\d{5})?|\bP\.?O\.?[ \t]+Box[ \t]+\d{1,6}\b",
+        r"(?:\s+[AD]PO[ \t]+A[AEP][ \t]+\d{5})?|\bP\.?O\.?[ \t]+Box[ \t]+\d{1,6}\b"
+        r"|\b(?:USNS|USNV|USS|USCGC)[ \t]+[^\W\d_][\w'-]{1,30}\s+FPO[ \t]+A[AEP][ \t]+\d{5}\b",
         0.6,
     ),
     Pattern("unit", r"\b(?:Apt\.?|Apartment|Suite|Ste\.)[ \t]+\d{1,5}[A-Za-z]?\b", 0.4),
+    # "the corner of Dalbraut 99 and Frederikke Coves": a crossing is a place someone is at.
+    Pattern(
+        "street corner",
+        r"\b(?:the[ \t]+)?corner[ \t]+of[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,4}?\d{1,5}[A-Za-z]?"
+        r"\.?(?:[ \t]+[^\W\d_][\w'.-]*){0,2}?[ \t]+and[ \t]+[^\W_][\w'.-]*"
+        r"(?:[ \t]+[^\W_][\w'.-]*){0,3}?(?=[ \t]*(?:[.,;?!\n]|$))",
+        0.5,
+    ),
     # "20789 Allika 46", "233 Erzsébet tér 19.", "4844 Søndergade 52" at the start of a line
     # or after "at" / "to" / ":" (building, street, number): the order many countries use.
     Pattern(
         "line-start number street number",
-        r"(?:^|(?<=\n)|(?<=: )|(?<=\bat )|(?<=\bto ))[ \t>]*\d{1,5}[ \t]+[^\W\d_][\w'.-]{1,30}"
+        r"(?:^|(?<=\n)|(?<=: )|(?<=\bat )|(?<=\bto )|(?<=\bin ))[ \t>]*\d{1,5}(?:[ \t]+\d{1,5})?"
+        r"[ \t]+[^\W\d_][\w'.-]{1,30}"
         r"(?:[ \t]+[^\W\d_][\w'.-]{0,30}){0,3}[ \t]+\d{1,4}[A-Za-z]?\b\.?"
         rf"{_UNIT}",
         0.5,
@@ -78,10 +88,12 @@ ADDRESS_CONTEXT = [
 ]
 
 # A following "City, ST 12345", "City\n, ST\n Country 12345" or postcode line.
+_CAP_ANY = r"(?:[A-ZÀ-ÞΑ-ΩА-Я]|\()"  # a capital (Latin, Greek, Cyrillic) or "(Greek)"
 _TAIL = re.compile(
-    r"\A(?:[ \t]*(?:,|\n)[ \t]*(?:[A-ZÀ-Þ][\w'-]*(?:[ \t]+[A-ZÀ-Þ][\w'-]*){0,3}|[A-Z]{2}|"
-    r"\d{4,6}(?:-\d{4})?)){1,5}(?:[ \t]+\d{4,6}(?:-\d{4})?(?![ \t]?\d))?"
+    rf"\A(?:(?:[ \t]*(?:,|\n)){{1,2}}[ \t]*(?:{_CAP_ANY}[\w'()∆-]*(?:[ \t]+{_CAP_ANY}[\w'()∆-]*)"
+    r"{0,3}|[A-Z]{2}|\d{4,6}(?:-\d{4})?)){1,5}(?:[ \t]+\d{4,6}(?:-\d{4})?(?![ \t]?\d))?"
 )
+_LEAD = re.compile(r"(?<![\w.-])\d{3,6}[ \t]+\Z")
 
 PHONE_PATTERNS = [
     Pattern(
@@ -180,24 +192,68 @@ def extend_addresses(text: str, results: list[RecognizerResult]) -> list[Recogni
             tail = _TAIL.match(text[r.end : r.end + 200])
             if tail and tail.end() > 0:
                 r.end += tail.end()
+            lead = _LEAD.search(text[max(0, r.start - 12) : r.start])
+            if lead and text[r.start : r.start + 1].isdigit():  # "50475 216 Karaiskaki Sq"
+                r.start -= len(lead.group())
     return results
 
 
 _CODEISH = re.compile(r"[\d_/\\=(){}\[\]<>@#$%^*|~`]|\.\w")
 
 
+_ADDRESS_WORDS = frozenset(
+    [
+        *re.sub(r"[^a-zäöüßåø|]", "", STREET_SUFFIX.lower()).split("|"),
+        *[
+            "box",
+            "po",
+            "apt",
+            "apartment",
+            "suite",
+            "ste",
+            "unit",
+            "flat",
+            "fpo",
+            "apo",
+            "dpo",
+            "psc",
+        ],
+    ]
+)
+
+
+def _address_words_ok(value: str) -> bool:
+    """ "3 sets of 8" is not an address: one of its words must be a street word or not a common
+    English word (a street or place name)."""
+    from workers.curation.name_recognizer import zipf
+
+    words = re.findall(r"[^\W\d_]+", value)
+    return not words or any(w.lower() in _ADDRESS_WORDS or zipf(w) < 4.0 for w in words)
+
+
+def _known_or_rare(words: list[str]) -> bool:
+    from workers.curation.name_recognizer import RARE, census_names, zipf
+
+    first, last = census_names()
+    return all(w in first or w in last or zipf(w) < RARE for w in words)
+
+
 def plausible(text: str, r: RecognizerResult) -> bool:
     """Drop detections that look like code, paths or noise rather than PII."""
+    from workers.curation.name_recognizer import mostly_lower_case
+
     value = text[r.start : r.end]
     if r.entity_type == "PERSON":
         words = value.split()
         return (
             len(value) > 2
             and not _CODEISH.search(value)
-            and value[0].isupper()
+            and (value[0].isupper() or (mostly_lower_case(text) and _known_or_rare(words)))
             and not value.isupper()
             and len(words) <= 4
         )
+    if r.entity_type == "STREET_ADDRESS":
+        return _address_words_ok(value)
     if r.entity_type == "PHONE_NUMBER":
         digits = sum(c.isdigit() for c in value)
         before = text[max(0, r.start - 1) : r.start]
@@ -208,8 +264,9 @@ def plausible(text: str, r: RecognizerResult) -> bool:
 def same_names_again(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Once "Maciej Borkowski" is found, a later "Borkowski" (or "Maciej") alone is the same
     person: mask every other occurrence of a full name's words (those not common in English)."""
-    from workers.curation.name_recognizer import COMMON, zipf
+    from workers.curation.name_recognizer import COMMON, mostly_lower_case, zipf
 
+    lower_case = mostly_lower_case(text)
     words: set[str] = set()
     for r in results:
         parts = text[r.start : r.end].split()
@@ -217,7 +274,7 @@ def same_names_again(text: str, results: list[RecognizerResult]) -> list[Recogni
             words.update(
                 w
                 for w in re.findall(r"[^\W\d_][\w'-]{2,}", text[r.start : r.end])
-                if w[0].isupper() and zipf(w) < COMMON
+                if (w[0].isupper() or lower_case) and zipf(w) < COMMON
             )
     if not words:
         return []
