@@ -27,15 +27,21 @@ def zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
-class RareNameRecognizer(EntityRecognizer):
+class _PersonRecognizer(EntityRecognizer):
+    """A recognizer of English names that needs no model to load."""
+
     def __init__(self) -> None:
         super().__init__(
-            supported_entities=["PERSON"], name="WinnowRareNameRecognizer", supported_language="en"
+            supported_entities=["PERSON"],
+            name=f"Winnow{type(self).__name__}",
+            supported_language="en",
         )
 
     def load(self) -> None:
         pass
 
+
+class RareNameRecognizer(_PersonRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
@@ -130,17 +136,9 @@ def mostly_lower_case(text: str) -> bool:
     return letters >= 20 and sum(c.isupper() for c in text) <= letters * 0.01
 
 
-class KnownNameRecognizer(EntityRecognizer):
+class KnownNameRecognizer(_PersonRecognizer):
     """A census first name, with the surname or rare word next to it ("Zoe Young", "Cormac
     Allan"). Lower-case names count only in text written without capitals."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            supported_entities=["PERSON"], name="WinnowKnownNameRecognizer", supported_language="en"
-        )
-
-    def load(self) -> None:
-        pass
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
@@ -212,19 +210,9 @@ NOT_SPEAKERS = _words(
 )
 
 
-class PersonContextRecognizer(EntityRecognizer):
-    """Capitalised words that act like people: they say, shout, live somewhere, are very
-    reliable; or speak in a written dialogue. Words common in English are left alone."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            supported_entities=["PERSON"],
-            name="WinnowPersonContextRecognizer",
-            supported_language="en",
-        )
-
-    def load(self) -> None:
-        pass
+class PersonContextRecognizer(_PersonRecognizer):
+    """Capitalised words that act like people: they say, shout, live somewhere; or speak in a
+    written dialogue. Words common in English are left alone."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
