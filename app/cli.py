@@ -51,9 +51,11 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Commands that need the app; `main` finds them through the app's CLI group."""
     from app.cli_curation import CURATION_COMMANDS, encryption_key
+    from app.cli_labelstudio import LABELSTUDIO_COMMANDS
 
     keys.add_command(encryption_key)
-    for command in (up, serve, worker, db, keys, projects, schemas, *CURATION_COMMANDS):
+    for command in (up, serve, worker, db, keys, projects, schemas, *CURATION_COMMANDS,
+                    *LABELSTUDIO_COMMANDS):
         app.cli.add_command(command)
 
 
@@ -74,7 +76,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     from app.server import serve_embedded
     from app.services.keys import Scope, create_key, list_keys
     from app.services.projects import get_or_create_project
-    from workers.curation.reconcile import Reconciler
+    from workers.periodic import chores
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
     database = _db()
@@ -98,7 +100,8 @@ def up(host: str | None, port: int | None, slug: str) -> None:
                    f"`winnow keys create --project {slug}`")
     sys.stdout.flush()
     _check_encryption(settings)
-    Reconciler(settings.reconcile_every_seconds, settings.redis_url).start()
+    for chore in chores(settings):
+        chore.start()
     serve_embedded(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
 
 
@@ -137,7 +140,7 @@ def worker(burst: bool) -> None:
     from rq import SimpleWorker
 
     from workers import runtime
-    from workers.curation.reconcile import Reconciler
+    from workers.periodic import chores
     from workers.queue import redis_connection
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
@@ -147,14 +150,16 @@ def worker(burst: bool) -> None:
     assert settings.redis_url is not None
     _check_encryption(settings)
     runtime.current().pipeline  # noqa: B018 - load the models before the first job
-    reconciler = Reconciler(settings.reconcile_every_seconds, settings.redis_url)
-    reconciler.start()
+    background = chores(settings)
+    for chore in background:
+        chore.start()
     connection = redis_connection(settings.redis_url)
     try:
         SimpleWorker([settings.queue_name], connection=connection).work(
             burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
-        reconciler.stop()
+        for chore in background:
+            chore.stop()
 
 
 def _check_encryption(settings: Settings) -> None:

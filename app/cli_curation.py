@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.models.item import STATES
 
 IMPORT_CHUNK = 500
 
@@ -131,8 +132,7 @@ def items() -> None:
 @items.command("list")
 @click.option("--project", "slug", required=True)
 @click.option("--state", "states", multiple=True,
-              type=click.Choice(["received", "accepted", "quarantined", "rejected_pii",
-                                 "duplicate", "rejected_prank"]),
+              type=click.Choice(list(STATES)),
               help="Repeatable; default all.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @with_appcontext

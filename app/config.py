@@ -50,6 +50,23 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = Field(default=120, ge=1)
     reconcile_every_seconds: int = Field(default=60, ge=1)
 
+    # Annotation (issue 4). Unset URL: no Label Studio, accepted items stay `accepted`.
+    label_studio_url: str | None = None
+    label_studio_token: SecretStr | None = None
+    # Sent by Label Studio's webhook in X-Winnow-Webhook-Secret; required to register it.
+    label_studio_webhook_secret: SecretStr | None = None
+    # Where Label Studio reaches this service's webhook, e.g. https://winnow.example.com.
+    public_url: str | None = None
+    annotation_overlap: int = Field(default=1, ge=1, le=20)  # annotators per item
+    # Which accepted items reach annotators first.
+    annotation_order: Literal["negative_first", "oldest_first", "newest_first"] = (
+        "negative_first"
+    )
+    push_batch_size: int = Field(default=500, ge=1, le=5000)
+    label_studio_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Periodic push of waiting items and sync of annotations a lost webhook missed.
+    label_studio_sync_every_seconds: int = Field(default=300, ge=5)
+
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:

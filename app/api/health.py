@@ -19,7 +19,8 @@ def healthz() -> Response:
     return respond(HealthOut(status="ok"))
 
 
-@operation(bp, "/readyz", "GET", summary="Readiness: database and Redis reachable", scope=None,
+@operation(bp, "/readyz", "GET",
+           summary="Readiness: database and Redis reachable; Label Studio reported", scope=None,
            responses={200: ("Ready", ReadyOut), 503: ("A dependency is down", ReadyOut)})
 def readyz() -> Response:
     checks: dict[str, str] = {}
@@ -39,5 +40,13 @@ def readyz() -> Response:
     else:
         checks["queue"] = "in-process"
     ok = all(v in ("ok", "in-process") for v in checks.values())
+    settings = current_app.config["WINNOW_SETTINGS"]
+    if settings.label_studio_url:
+        # Reported, not required: while Label Studio is down, accepted items wait in
+        # annotation_pending and pushes retry; intake and curation go on.
+        from workers.labelstudio.client import health
+
+        state = health(settings)
+        checks["label_studio"] = "ok" if state == "up" else "unreachable (items wait)"
     return respond(ReadyOut(status="ok" if ok else "unavailable", checks=checks),
                    200 if ok else 503)

@@ -1,9 +1,19 @@
 """SQLAlchemy tables only; behaviour lives in app.services."""
 
+from app.models.annotation import Annotation, LabelStudioProject
 from app.models.base import Base
 from app.models.event import Event
 from app.models.generation import Generation
 from app.models.item import Item
 from app.models.project import ApiKey, Project
 
-__all__ = ["ApiKey", "Base", "Event", "Generation", "Item", "Project"]
+__all__ = [
+    "Annotation",
+    "ApiKey",
+    "Base",
+    "Event",
+    "Generation",
+    "Item",
+    "LabelStudioProject",
+    "Project",
+]

@@ -22,8 +22,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, utcnow
 
-STATES = ("received", "accepted", "quarantined", "rejected_pii", "duplicate", "rejected_prank")
-OUTCOME_STATES = STATES[1:]
+STATES = (
+    "received",
+    "accepted",
+    "quarantined",
+    "rejected_pii",
+    "duplicate",
+    "rejected_prank",
+    "annotation_pending",  # accepted, its Label Studio task being created (or waiting to be)
+    "in_annotation",  # its task exists in Label Studio
+)
+OUTCOME_STATES = STATES[1:6]
+# Accepted items, wherever they are on the way to annotators.
+ACCEPTED_STATES = ("accepted", "annotation_pending", "in_annotation")
 
 
 class Item(Base):
@@ -44,7 +55,7 @@ class Item(Base):
     generation_ref: Mapped[str | None] = mapped_column(String(128))
     conversation_ref: Mapped[str | None] = mapped_column(String(128))
     user_id: Mapped[str | None] = mapped_column(String(128))
-    state: Mapped[str] = mapped_column(String(16), default="received")
+    state: Mapped[str] = mapped_column(String(24), default="received")
     # A Fernet token (url-safe base64 text) of the raw turns; NULL once screened.
     raw_sealed: Mapped[str | None] = mapped_column(Text)
     turns: Mapped[int] = mapped_column(SmallInteger)
@@ -68,3 +79,10 @@ class Item(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     body_hash: Mapped[str] = mapped_column(String(64))
+    # Label Studio (issue 4): the review task, and when its creation was last attempted (a push
+    # that died after importing leaves this set and no task id: reconciled by listing tasks).
+    ls_task_id: Mapped[int | None] = mapped_column()
+    push_started_at: Mapped[datetime | None] = mapped_column()
+    pushed_at: Mapped[datetime | None] = mapped_column()
+    push_attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    push_error: Mapped[str | None] = mapped_column(String(200))

@@ -84,7 +84,7 @@ class ConversationBatchIn(BaseModel):
 
 
 ItemState = Literal["received", "accepted", "quarantined", "rejected_pii", "duplicate",
-                    "rejected_prank"]
+                    "rejected_prank", "annotation_pending", "in_annotation"]
 
 
 class RedactedMessage(BaseModel):

@@ -27,7 +27,13 @@ from workers.curation.pranks import Context
 from workers.curation.types import Turn
 
 log = logging.getLogger("winnow.curation")
-CANONICAL_STATES = ("accepted", "quarantined", "rejected_prank")
+CANONICAL_STATES = (
+    "accepted",
+    "quarantined",
+    "rejected_prank",
+    "annotation_pending",
+    "in_annotation",
+)
 USUAL_WINDOW = timedelta(days=30)
 COMMIT_EVERY = 25
 
@@ -82,9 +88,25 @@ def curate(item_ids: list[int]) -> dict[str, int]:
         sum(counts.values()),
         ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none new",
     )
+    if counts.get("accepted") and rt.settings.label_studio_url:
+        request_push({i.project_id for i in items})
     if failed:
         raise CurationIncomplete(f"{len(failed)} of {len(items)} item(s) failed: {failed[0][1]}")
     return counts
+
+
+def request_push(project_ids: set[int]) -> None:
+    """Accepted items go to Label Studio: enqueue a push per project (best effort; the
+    periodic push catches anything this misses)."""
+    from workers.labelstudio.push import PUSH
+    from workers.queue import new_job_id
+
+    queue = runtime.current().queue
+    for project_id in sorted(project_ids):
+        try:
+            queue.enqueue(PUSH, project_id, job_id=new_job_id("lspush"))
+        except Exception as exc:
+            log.warning("could not enqueue a push (%s); the periodic push will", type(exc).__name__)
 
 
 def record(outcomes: list[Outcome], failed: list[tuple[int, str]], counts: dict[str, int]) -> None:

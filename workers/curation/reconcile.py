@@ -6,7 +6,6 @@ first run is merely slow changes nothing.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -68,35 +67,3 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
     if stuck:
         log.info("re-enqueued %d item(s) stuck in received", len(stuck))
     return len(stuck)
-
-
-class Reconciler(threading.Thread):
-    """Runs `reconcile` every few seconds in a worker or in `winnow up`. With Redis, one
-    process per interval does it (a lock key); errors are logged, never fatal."""
-
-    def __init__(self, every: float, redis_url: str | None) -> None:
-        super().__init__(name="winnow-reconciler", daemon=True)
-        self.every = every
-        self.redis_url = redis_url
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.every):
-            try:
-                if self._my_turn():
-                    reconcile()
-            except Exception as exc:
-                log.warning("reconcile failed (%s); will try again", type(exc).__name__)
-
-    def _my_turn(self) -> bool:
-        if not self.redis_url:
-            return True
-        from workers.queue import redis_connection
-
-        lock = redis_connection(self.redis_url).set(
-            "winnow:reconcile:lock", "1", nx=True, ex=max(1, int(self.every) - 1)
-        )
-        return bool(lock)
-
-    def stop(self) -> None:
-        self.stopped.set()

@@ -1,0 +1,89 @@
+"""`winnow labelstudio ...`: set up the Label Studio projects, push, sync, status."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from app.cli_curation import _db, _fail, _project_id, _settings
+
+
+@click.group("labelstudio")
+def labelstudio() -> None:
+    """Annotation in Label Studio (WINNOW_LABEL_STUDIO_URL / _TOKEN)."""
+
+
+def _client() -> object:
+    from workers.labelstudio.client import NotConfigured, connect
+
+    try:
+        return connect(_settings())
+    except NotConfigured as exc:
+        _fail(str(exc))
+    raise AssertionError
+
+
+@labelstudio.command("setup")
+@click.option("--project", "slug", required=True, help="Project slug.")
+@with_appcontext
+def setup(slug: str) -> None:
+    """Create or update the project's Label Studio projects from label_config/ and register
+    the webhook (needs WINNOW_PUBLIC_URL and WINNOW_LABEL_STUDIO_WEBHOOK_SECRET). Idempotent."""
+    from app.models import Project
+    from workers.labelstudio.client import Refused, Unavailable
+    from workers.labelstudio.setup import hook_url, setup_project
+
+    ls = _client()
+    project_id = _project_id(slug)
+    try:
+        with _db().session() as session:
+            results = setup_project(session, session.get_one(Project, project_id), _settings(), ls)
+    except (Unavailable, Refused) as exc:
+        _fail(str(exc))
+    for r in results:
+        what = "created" if r.created else ("updated" if r.config_changed else "unchanged")
+        hook = f"webhook {r.webhook_id}" if r.webhook_id else "no webhook"
+        click.echo(f"{r.kind:9} Label Studio project {r.ls_project_id}: {what}, {hook}")
+    if hook_url(_settings()) is None or _settings().label_studio_webhook_secret is None:
+        click.echo("no webhook: set WINNOW_PUBLIC_URL and WINNOW_LABEL_STUDIO_WEBHOOK_SECRET; "
+                   "until then the periodic sync brings annotations")
+
+
+@labelstudio.command("push")
+@click.option("--project", "slug", required=True, help="Project slug.")
+@with_appcontext
+def push(slug: str) -> None:
+    """Push accepted items as tasks now (exactly once; also done after curation and
+    periodically)."""
+    from workers.labelstudio.client import Refused, Unavailable
+    from workers.labelstudio.push import push_project
+
+    _client()
+    try:
+        result = push_project(_project_id(slug))
+    except (Unavailable, Refused) as exc:
+        _fail(f"{exc}; items wait in annotation_pending and the next push retries them")
+        raise AssertionError from exc
+    click.echo(f"created {result.created} task(s), recovered {result.recovered}, "
+               f"{result.waiting} item(s) waiting")
+
+
+@labelstudio.command("sync")
+@click.option("--project", "slug", required=True, help="Project slug.")
+@with_appcontext
+def sync(slug: str) -> None:
+    """Bring every annotation back now (what a lost webhook missed; also done periodically)."""
+    from workers.labelstudio.client import Refused, Unavailable
+    from workers.labelstudio.sync import sync_project
+
+    _client()
+    try:
+        result = sync_project(_project_id(slug))
+    except (Unavailable, Refused) as exc:
+        _fail(str(exc))
+        raise AssertionError from exc
+    click.echo(f"{result.tasks} task(s) read: {result.stored} annotation(s) stored or changed, "
+               f"{result.deleted} marked deleted")
+
+
+LABELSTUDIO_COMMANDS = (labelstudio,)

@@ -1,0 +1,322 @@
+"""Push job: accepted items become Label Studio review tasks, exactly once.
+
+Per Winnow project, one push runs at a time (a Redis lock, or a process lock when embedded).
+Before each import, the items it will carry are marked `annotation_pending` with
+`push_started_at` and committed; after it, their task ids are recorded and they move to
+`in_annotation`. If a push dies or Label Studio fails between the two, those items keep
+`push_started_at` and no task id: the next push first looks them up in Label Studio (by the item
+id in the task data) and records what it finds, and only then imports the rest again. So a
+retried or concurrent push never creates a second task for an item.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select, update
+
+from app.feedback import SignalMap
+from app.models import Event, Item, LabelStudioProject, Project
+from app.models.base import utcnow
+from workers import runtime
+from workers.labelstudio.client import Refused, connect, translate
+from workers.labelstudio.tasks import ITEM_KEY, Feedback, order_key, review_task
+
+log = logging.getLogger("winnow.labelstudio")
+PUSH = "workers.labelstudio.push.push_project"
+LOOKUP_PAGE = 500
+_local_locks: dict[int, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+class NotSetUp(Refused):
+    """The project has no Label Studio project yet: run `winnow labelstudio setup`."""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    created: int  # tasks imported by this push
+    recovered: int  # tasks found in Label Studio for items an earlier push left unsure
+    waiting: int  # accepted items still without a task
+
+
+@contextmanager
+def project_lock(project_id: int) -> Iterator[None]:
+    settings = runtime.current().settings
+    if settings.redis_url:
+        from workers.queue import redis_connection
+
+        lock = redis_connection(settings.redis_url).lock(
+            f"winnow:labelstudio:push:{project_id}", timeout=900, blocking_timeout=120
+        )
+        if not lock.acquire():
+            raise TimeoutError("another push of this project is still running")
+        try:
+            yield
+        finally:
+            lock.release()
+    else:
+        with _local_guard:
+            local = _local_locks.setdefault(project_id, threading.Lock())
+        with local:
+            yield
+
+
+def push_project(project_id: int) -> PushResult:
+    rt = runtime.current()
+    settings = rt.settings
+    ls = connect(settings)
+    with project_lock(project_id):
+        with rt.db.session() as session:
+            target = session.scalar(
+                select(LabelStudioProject).where(
+                    LabelStudioProject.project_id == project_id,
+                    LabelStudioProject.kind == "review",
+                )
+            )
+            project = session.get(Project, project_id)
+            if target is None or project is None:
+                raise NotSetUp("no Label Studio project: run `winnow labelstudio setup`")
+            ls_project = target.ls_project_id
+            signals = SignalMap.from_overrides(project.signal_map)
+        recovered = _resolve_unsure(ls, ls_project, project_id)
+        order = _pending_in_order(project_id, settings.annotation_order, signals)
+        created = 0
+        for start in range(0, len(order), settings.push_batch_size):
+            batch = order[start : start + settings.push_batch_size]
+            created += _push_batch(ls, ls_project, project_id, batch, signals)
+        waiting = _waiting(project_id)
+    if created or recovered:
+        log.info("pushed %d task(s), recovered %d, %d waiting", created, recovered, waiting)
+    return PushResult(created, recovered, waiting)
+
+
+def _waiting(project_id: int) -> int:
+    with runtime.current().db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    Item.project_id == project_id,
+                    Item.state.in_(("accepted", "annotation_pending")),
+                    Item.ls_task_id.is_(None),
+                )
+            )
+            or 0
+        )
+
+
+def _pending_in_order(project_id: int, order: str, signals: SignalMap) -> list[int]:
+    with runtime.current().db.session() as session:
+        rows = session.execute(
+            select(Item.id, Item.generation_ref).where(
+                Item.project_id == project_id,
+                Item.state.in_(("accepted", "annotation_pending")),
+                Item.ls_task_id.is_(None),
+                Item.push_started_at.is_(None),
+            )
+        ).all()
+        if order != "negative_first":
+            ids = [r[0] for r in rows]
+            return sorted(ids, key=lambda i: order_key(order, i, None))
+        feedback = feedback_of(session, project_id, {r[0]: r[1] for r in rows})
+    return sorted(
+        (r[0] for r in rows),
+        key=lambda i: order_key(order, i, feedback[i].score(signals)),
+    )
+
+
+def feedback_of(session: Any, project_id: int, refs: dict[int, str | None]) -> dict[int, Feedback]:
+    """Each item's feedback: events on its generation and on its duplicates' generations."""
+    by_item: dict[int, set[str]] = {i: ({r} if r else set()) for i, r in refs.items()}
+    ids = list(refs)
+    for chunk in _chunks(ids, 1000):
+        for canonical, ref in session.execute(
+            select(Item.duplicate_of_id, Item.generation_ref).where(
+                Item.duplicate_of_id.in_(chunk), Item.generation_ref.is_not(None)
+            )
+        ):
+            by_item[canonical].add(ref)
+    owners: dict[str, list[int]] = {}
+    for item_id, item_refs in by_item.items():
+        for ref in item_refs:
+            owners.setdefault(ref, []).append(item_id)
+    types: dict[int, dict[str, int]] = {i: {} for i in refs}
+    ratings: dict[int, dict[int, int]] = {i: {} for i in refs}
+    for chunk in _chunks(list(owners), 1000):
+        query = (
+            select(Event.generation_ref, Event.type, Event.rating, func.count())
+            .where(Event.project_id == project_id, Event.generation_ref.in_(chunk))
+            .group_by(Event.generation_ref, Event.type, Event.rating)
+        )
+        for ref, event_type, rating, count in session.execute(query):
+            for item_id in owners[ref]:
+                types[item_id][event_type] = types[item_id].get(event_type, 0) + count
+                if rating is not None:
+                    ratings[item_id][rating] = ratings[item_id].get(rating, 0) + count
+    return {i: Feedback(types[i], ratings[i]) for i in refs}
+
+
+def _push_batch(
+    ls: Any, ls_project: int, project_id: int, batch: Sequence[int], signals: SignalMap
+) -> int:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(Item.id, Item.redacted, Item.generation_ref).where(
+                Item.id.in_(batch),
+                Item.state.in_(("accepted", "annotation_pending")),
+                Item.ls_task_id.is_(None),
+                Item.push_started_at.is_(None),
+            )
+        ).all()
+        if not rows:
+            return 0
+        feedback = feedback_of(session, project_id, {r[0]: r[2] for r in rows})
+        ids = [r[0] for r in rows]
+        # Claimed and committed before the import: whatever happens next, the next push knows
+        # these may already exist in Label Studio.
+        session.execute(
+            update(Item)
+            .where(Item.id.in_(ids))
+            .values(
+                state="annotation_pending",
+                push_started_at=utcnow(),
+                push_attempts=Item.push_attempts + 1,
+                push_error=None,
+            )
+        )
+    tasks = [review_task(r[0], r[1] or [], feedback[r[0]], signals) for r in rows]
+    try:
+        response = ls.projects.import_tasks(id=ls_project, request=tasks, return_task_ids=True)
+    except Exception as exc:
+        error = translate(exc)
+        _note_error(ids, str(error))
+        raise error from exc
+    task_ids = list(getattr(response, "task_ids", None) or [])
+    if len(task_ids) == len(ids):
+        _record(dict(zip(ids, task_ids, strict=True)))
+    else:  # not what we asked for: trust only what Label Studio lists
+        _resolve_unsure(ls, ls_project, project_id)
+    return len(ids)
+
+
+def _note_error(ids: Sequence[int], message: str) -> None:
+    with runtime.current().db.session() as session:
+        session.execute(update(Item).where(Item.id.in_(ids)).values(push_error=message[:200]))
+
+
+def _record(tasks: dict[int, int]) -> None:
+    if not tasks:
+        return
+    with runtime.current().db.session() as session:
+        table = Item.__table__
+        session.connection().execute(
+            update(table)  # type: ignore[arg-type]
+            .where(table.c.id == bindparam("item"))
+            .values(
+                ls_task_id=bindparam("task"),
+                state="in_annotation",
+                pushed_at=utcnow(),
+                push_error=None,
+            ),
+            [{"item": i, "task": t} for i, t in tasks.items()],
+        )
+
+
+def _resolve_unsure(ls: Any, ls_project: int, project_id: int) -> int:
+    """Items an earlier push claimed but never recorded: record the tasks Label Studio has for
+    them, and release the rest to be pushed again."""
+    with runtime.current().db.session() as session:
+        unsure = list(
+            session.scalars(
+                select(Item.id).where(
+                    Item.project_id == project_id,
+                    Item.state == "annotation_pending",
+                    Item.ls_task_id.is_(None),
+                    Item.push_started_at.is_not(None),
+                )
+            )
+        )
+    if not unsure:
+        return 0
+    try:
+        found = find_tasks(ls, ls_project, unsure)
+    except Exception as exc:
+        raise translate(exc) from exc
+    _record(found)
+    missing = [i for i in unsure if i not in found]
+    with runtime.current().db.session() as session:
+        for chunk in _chunks(missing, 1000):
+            session.execute(
+                update(Item)
+                .where(Item.id.in_(chunk), Item.ls_task_id.is_(None))
+                .values(push_started_at=None)
+            )
+    return len(found)
+
+
+def find_tasks(ls: Any, ls_project: int, item_ids: Sequence[int]) -> dict[int, int]:
+    """item id -> task id for the tasks of `ls_project` that carry these item ids (the lowest
+    task id wins should there ever be two)."""
+    wanted = set(item_ids)
+    found: dict[int, int] = {}
+    ordered = sorted(wanted)
+    for chunk in _chunks(ordered, LOOKUP_PAGE):
+        query = {
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": f"filter:tasks:data.{ITEM_KEY}",
+                        "operator": "in",
+                        "type": "Number",
+                        "value": {"min": chunk[0], "max": chunk[-1]},
+                    }
+                ],
+            }
+        }
+        pager = ls.tasks.list(
+            project=ls_project,
+            query=json.dumps(query),
+            fields="task_only",
+            include="id,data",
+            page_size=LOOKUP_PAGE,
+        )
+        for task in pager:
+            data = task.data or {}
+            item = data.get(ITEM_KEY)
+            known = found.get(item) if isinstance(item, int) else None
+            if isinstance(item, int) and item in wanted and (known is None or task.id < known):
+                found[item] = int(task.id)
+    return found
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def pending_projects() -> list[int]:
+    """Projects with a review project in Label Studio and accepted items without a task."""
+    with runtime.current().db.session() as session:
+        return list(
+            session.scalars(
+                select(LabelStudioProject.project_id)
+                .where(LabelStudioProject.kind == "review")
+                .where(
+                    select(Item.id)
+                    .where(
+                        Item.project_id == LabelStudioProject.project_id,
+                        or_(Item.state == "accepted", Item.state == "annotation_pending"),
+                        Item.ls_task_id.is_(None),
+                    )
+                    .exists()
+                )
+            )
+        )

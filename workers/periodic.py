@@ -1,0 +1,64 @@
+"""Background chores run every few seconds in `winnow worker` and `winnow up`: with Redis, one
+process per interval does each (a lock key); errors are logged, never fatal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("winnow.periodic")
+
+
+class Periodic(threading.Thread):
+    def __init__(
+        self, name: str, every: float, redis_url: str | None, action: Callable[[], object]
+    ):
+        super().__init__(name=f"winnow-{name}", daemon=True)
+        self.chore = name
+        self.every = every
+        self.redis_url = redis_url
+        self.action = action
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                if self._my_turn():
+                    self.action()
+            except Exception as exc:
+                log.warning("%s failed (%s); will try again", self.chore, type(exc).__name__)
+
+    def _my_turn(self) -> bool:
+        if not self.redis_url:
+            return True
+        from workers.queue import redis_connection
+
+        lock = redis_connection(self.redis_url).set(
+            f"winnow:{self.chore}:lock", "1", nx=True, ex=max(1, int(self.every) - 1)
+        )
+        return bool(lock)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def chores(settings: object) -> list[Periodic]:
+    """The chores a worker or `winnow up` runs with these settings (not started)."""
+    from app.config import Settings
+    from workers.curation.reconcile import reconcile
+
+    assert isinstance(settings, Settings)
+    found = [Periodic("reconcile", settings.reconcile_every_seconds, settings.redis_url, reconcile)]
+    if settings.label_studio_url:
+        from workers.labelstudio.schedule import annotation_round
+
+        found.append(
+            Periodic(
+                "labelstudio",
+                settings.label_studio_sync_every_seconds,
+                settings.redis_url,
+                annotation_round,
+            )
+        )
+    return found
