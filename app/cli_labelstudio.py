@@ -86,4 +86,38 @@ def sync(slug: str) -> None:
                f"{result.deleted} marked deleted")
 
 
+@labelstudio.command("agreement")
+@click.option("--project", "slug", required=True, help="Project slug.")
+@click.option("--items", "show_items", is_flag=True, help="Also list items with 2+ verdicts.")
+@with_appcontext
+def agreement_table(slug: str, show_items: bool) -> None:
+    """Agreement on the verdict, and how well each kind of user feedback predicts it."""
+    from app.models import Project
+    from app.services.annotations import agreement
+
+    project_id = _project_id(slug)
+    with _db().session() as session:
+        r = agreement(session, session.get_one(Project, project_id))
+
+    def num(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    click.echo(f"annotations {r.annotations}, annotators {r.annotators}, items annotated "
+               f"{r.items_annotated}, with 2+ verdicts {r.items_with_overlap}")
+    click.echo(f"percent agreement {num(r.percent_agreement)}, Krippendorff's alpha "
+               f"(nominal) {num(r.krippendorff_alpha)}")
+    if r.feedback:
+        click.echo("")
+        click.echo(f"{'user feedback':16} {'predicts':8} {'items':>6} {'agree':>6} {'rate':>6}")
+        for f in r.feedback:
+            click.echo(f"{f.feedback:16} {f.predicts:8} {f.items:6} {f.agree:6} "
+                       f"{num(f.agreement):>6}")
+    if show_items:
+        click.echo("")
+        for a in r.items:
+            if a.percent_agreement is not None:
+                click.echo(f"item {a.item_id}: {a.good} good, {a.bad} bad, agreement "
+                           f"{num(a.percent_agreement)}, majority {a.majority or 'tie'}")
+
+
 LABELSTUDIO_COMMANDS = (labelstudio,)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app
 
-from app.api import conversations, events, generations, health, hooks, items, taxonomy
+from app.api import (
+    annotation,
+    conversations,
+    events,
+    generations,
+    health,
+    hooks,
+    items,
+    taxonomy,
+)
 from app.api.request import respond
 from app.api.spec import build_openapi
 
@@ -23,7 +32,7 @@ def openapi() -> Response:
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (events, generations, conversations, items, taxonomy, hooks):
+    for module in (events, generations, conversations, items, taxonomy, hooks, annotation):
         app.register_blueprint(module.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs)

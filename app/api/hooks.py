@@ -22,9 +22,9 @@ ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 
 def _check_secret() -> None:
     secret = current_app.config["WINNOW_SETTINGS"].label_studio_webhook_secret
-    if secret is None:
-        raise Problem(503, "Not configured", "WINNOW_LABEL_STUDIO_WEBHOOK_SECRET is not set",
-                      slug="not-configured")
+    if secret is None:  # the hook is off: nobody could authenticate to it
+        raise Problem(404, "Not found", "the Label Studio webhook is not enabled here "
+                      "(WINNOW_LABEL_STUDIO_WEBHOOK_SECRET is unset)", slug="not-found")
     given = request.headers.get(SECRET_HEADER, "")
     # Constant time, whatever the lengths: compare digests of equal size.
     if not hmac.compare_digest(
@@ -44,7 +44,7 @@ def _check_secret() -> None:
     scope=None,
     body=[LabelStudioHookIn],
     responses={202: ("A sync of the named tasks is enqueued", HookAccepted)},
-    problems=[400, 401, 404, 413, 415, 422, 503],
+    problems=[400, 401, 404, 413, 415, 422],
 )
 def label_studio_hook() -> Response:
     _check_secret()

@@ -413,16 +413,16 @@ def test_pushing_while_label_studio_is_stopped_then_started_creates_each_task_on
     script = ROOT / "scripts" / "labelstudio.sh"
     subprocess.run(["bash", str(script), "stop"], check=True, capture_output=True)
     try:
-        for i, question in enumerate(QUESTIONS):
-            share(
-                client,
-                tenant,
-                f"c{i}",
-                question,
-                "Here is what I found.",
-                feedback="thumbs_down" if i % 3 == 0 else "copy",
-            )
         with without_auto_push(app):  # the queue would retry it with backoff: push by hand
+            for i, question in enumerate(QUESTIONS):
+                share(
+                    client,
+                    tenant,
+                    f"c{i}",
+                    question,
+                    "Here is what I found.",
+                    feedback="thumbs_down" if i % 3 == 0 else "copy",
+                )
             run_jobs(app)
         with pytest.raises(Unavailable):
             push_project(tenant.project_id)
@@ -455,9 +455,9 @@ def test_a_push_that_died_after_importing_is_reconciled_not_repeated(
     client = app.test_client()
     tenant = tenant_for(app)
     ids = setup_ls(app, tenant.slug)
-    for i, question in enumerate(QUESTIONS[:5]):
-        share(client, tenant, f"c{i}", question, "Use the menu.")
     with without_auto_push(app):
+        for i, question in enumerate(QUESTIONS[:5]):
+            share(client, tenant, f"c{i}", question, "Use the menu.")
         run_jobs(app)
 
     def died(tasks: dict[int, int]) -> None:
@@ -475,3 +475,87 @@ def test_a_push_that_died_after_importing_is_reconciled_not_repeated(
     assert len(tasks) == 5
     by_item = {t["data"]["winnow_item"]: t["id"] for t in tasks}
     assert {i.id: i.ls_task_id for i in items_of(app, tenant.project_id)} == by_item
+
+
+def test_no_label_studio_task_holds_a_pii_value_from_the_corpus(
+    served: tuple[Flask, Served], ls: Any
+) -> None:
+    from tests.integration.test_pii_privacy import fully_masked_records
+
+    app, _ = served
+    client = app.test_client()
+    tenant = tenant_for(app)
+    ids = setup_ls(app, tenant.slug)
+    records = fully_masked_records(25)
+    for i, (text, _values) in enumerate(records):
+        share(client, tenant, f"pii-{i}", text, f"Noted: {text}", feedback="thumbs_up")
+    run_jobs(app)
+    run_jobs(app)
+    tasks = ls_tasks(ls, ids["review"])
+    assert (
+        len(tasks)
+        == len({i.id for i in items_of(app, tenant.project_id) if i.state == "in_annotation"})
+        > 0
+    )
+    dump = repr(tasks)
+    assert "<PERSON_1>" in dump or "<EMAIL_ADDRESS_1>" in dump  # the search sees the text
+    for _, values in records:
+        for value in values:
+            assert value not in dump, f"a PII value (len {len(value)}) reached Label Studio"
+
+
+def test_agreement_per_item_and_project_and_what_feedback_predicts(
+    served: tuple[Flask, Served], ls: Any
+) -> None:
+    app, _ = served
+    client = app.test_client()
+    tenant = tenant_for(app)
+    setup_ls(app, tenant.slug)
+    for i, (question, fb) in enumerate(
+        zip(QUESTIONS[:3], ["thumbs_down", "accept", "regenerate"], strict=True)
+    ):
+        share(client, tenant, f"c{i}", question, "An answer.", feedback=fb)
+    run_jobs(app)
+    run_jobs(app)
+    items = items_of(app, tenant.project_id)
+    suffix = uuid.uuid4().hex[:8]
+    other = ls.users.create(
+        username=f"ann-{suffix}", email=f"ann-{suffix}@winnow.test", password=uuid.uuid4().hex
+    )
+    me = next(u for u in ls.users.list() if u.email == "admin@winnow.test")
+    verdicts = {
+        items[0].ls_task_id: ("bad", "bad"),
+        items[1].ls_task_id: ("good", "bad"),
+        items[2].ls_task_id: ("good", "good"),
+    }
+    for task_id, pair in verdicts.items():
+        for user, verdict in zip((me.id, other.id), pair, strict=True):
+            ls.annotations.create(
+                id=task_id, completed_by=user, result=[BAD[0] | {"value": {"choices": [verdict]}}]
+            )
+    wait_for(lambda: (run_jobs(app), len(annotations_of(app, tenant.project_id)) == 6)[1])
+    from workers.labelstudio.sync import sync_project
+
+    sync_project(tenant.project_id)  # the webhooks may race; the sync settles it
+    assert len(annotations_of(app, tenant.project_id)) == 6
+    with app.extensions["winnow.db"].session() as session:
+        from app.services.keys import create_key
+
+        project = session.get_one(Project, tenant.project_id)
+        token = create_key(session, project, "read", ("items:read",)).token
+    resp = client.get(
+        f"/v1/projects/{tenant.slug}/agreement", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert (body["annotations"], body["annotators"], body["items_with_overlap"]) == (6, 2, 3)
+    assert body["percent_agreement"] == pytest.approx(2 / 3, abs=1e-3)
+    # (b,b) (g,b) (g,g): coincidences bb 2, gg 2, gb 2 -> alpha = 4/9
+    assert body["krippendorff_alpha"] == pytest.approx(4 / 9, abs=1e-3)
+    by = {f["feedback"]: (f["items"], f["agree"]) for f in body["feedback"]}
+    assert by == {"thumbs_down": (1, 1), "regenerate": (1, 0)}  # item 2 is a tie: no majority
+    assert {i["item_id"] for i in body["items"]} == {"c0", "c1", "c2"}
+    other_project = client.get(
+        "/v1/projects/someone-else/agreement", headers={"Authorization": f"Bearer {token}"}
+    )
+    is_problem(other_project, 404)

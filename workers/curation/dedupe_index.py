@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Protocol, cast
 from urllib.parse import urlparse
 
@@ -154,12 +155,22 @@ class _MemoryStore:
         with self.guard:
             if project_id not in self.lshs:
                 self.lshs[project_id] = MinHashLSH(
-                    threshold=self.config.candidate_threshold, num_perm=self.config.num_perm
+                    threshold=self.config.candidate_threshold,
+                    num_perm=self.config.num_perm,
+                    params=band_layout(self.config.candidate_threshold, self.config.num_perm),
                 )
             return self.lshs[project_id]
 
     def lock(self, project_id: int) -> Any:
         return self.guard
+
+
+@lru_cache(maxsize=32)
+def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) that datasketch's MinHashLSH chooses for this threshold; it integrates
+    numerically to find them (tens of ms), so once per setting, not once per index."""
+    probe = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(probe.b), int(probe.r)
 
 
 class MemoryDedupeIndex(_Index):
@@ -218,8 +229,7 @@ class _RedisStore:
         self.config = config
         self.prefix = prefix
         # The band layout datasketch's MinHashLSH would choose for this threshold.
-        probe = MinHashLSH(threshold=config.candidate_threshold, num_perm=config.num_perm)
-        self.bands, self.rows = probe.b, probe.r
+        self.bands, self.rows = band_layout(config.candidate_threshold, config.num_perm)
 
     def _key(self, project_id: int, what: str) -> str:
         return f"{self.prefix}:{project_id}:{what}"

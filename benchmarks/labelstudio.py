@@ -1,0 +1,165 @@
+"""Push benchmark: tasks/s from accepted items to Label Studio tasks through Winnow's push job,
+against Label Studio's own bulk import of the same tasks, in the same run.
+
+- winnow: `workers.labelstudio.push.push_project` on PostgreSQL + Redis, as a worker runs it:
+  select and order the accepted items (negative feedback first), read their feedback, claim them
+  (committed), build the tasks with predictions, import in batches with task ids returned,
+  record the ids. The items are inserted before the clock starts.
+- import-only: the same task payloads through `projects.import_tasks` alone (one client call
+  per batch of the same size), into a fresh project: the floor the push job stands on.
+
+Each round uses fresh Label Studio projects (deleted afterwards). Run with
+`bash benchmarks/run-labelstudio` (starts PostgreSQL, Redis and Label Studio); results go to
+benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+EVENT_TYPES = ["thumbs_down", "accept", "regenerate", "copy", "thumbs_up", "ignore"]
+
+
+def seed(app: Any, slug: str, n: int) -> int:
+    from app.models import Event, Item, Project
+    from app.models.base import utcnow
+
+    db = app.extensions["winnow.db"]
+    with db.session() as session:
+        project = Project(slug=slug, name=slug)
+        session.add(project)
+        session.flush()
+        now = utcnow()
+        session.add_all(
+            Item(
+                project_id=project.id, external_id=f"i-{i}", source="api",
+                generation_ref=f"g-{i}", user_id=f"u-{i % 97}", state="accepted", turns=2,
+                redacted=[
+                    {"role": "user", "text": f"Question {i}: how do I configure <PERSON_1>'s "
+                                             "account so invoices go to the finance team?"},
+                    {"role": "assistant", "text": "Open Settings, Billing, and add the "
+                                                  "finance address under Invoice recipients. "
+                                                  * 3},
+                ],
+                findings=[], signals=[], reasons=[], occurred_at=now, body_hash="x" * 64,
+            )
+            for i in range(n)
+        )
+        session.add_all(
+            Event(project_id=project.id, external_id=f"e-{i}", generation_ref=f"g-{i}",
+                  type=EVENT_TYPES[i % len(EVENT_TYPES)], occurred_at=now, body_hash="x" * 64)
+            for i in range(n)
+        )
+        return int(project.id)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+
+    from pydantic import SecretStr
+    from sqlalchemy import select, text
+
+    from app import create_app
+    from app.config import Settings
+    from app.feedback import DEFAULT_SIGNAL_MAP
+    from app.migrate import upgrade
+    from app.models import Item, Project
+    from workers.labelstudio.client import connect
+    from workers.labelstudio.push import feedback_of, push_project
+    from workers.labelstudio.setup import label_config, setup_project
+    from workers.labelstudio.tasks import review_task
+
+    settings = Settings(
+        database_url=os.environ["WINNOW_BENCH_DATABASE_URL"],
+        redis_url=os.environ["WINNOW_BENCH_REDIS_URL"],
+        encryption_key=SecretStr("S0ZSXBt0JmjVgRr4zo4k8Jb2X2Q8F5o1UwHqN3v7c1o="),
+        label_studio_url=os.environ["WINNOW_TEST_LABEL_STUDIO_URL"],
+        label_studio_token=SecretStr(os.environ["WINNOW_TEST_LABEL_STUDIO_TOKEN"]),
+        push_batch_size=args.batch,
+    )
+    app = create_app(settings)
+    engine = app.extensions["winnow.db"].engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    ls = connect(settings)
+    db = app.extensions["winnow.db"]
+    rates: dict[str, list[float]] = {"winnow": [], "import-only": []}
+    created: list[int] = []
+    try:
+        for r in range(args.rounds):
+            slug = f"bench-{uuid.uuid4().hex[:8]}"
+            project_id = seed(app, slug, args.items)
+            with db.session() as session:
+                setup_project(session, session.get_one(Project, project_id), settings, ls)
+            # The same task payloads, built outside the clock, for the import-only baseline.
+            with db.session() as session:
+                rows = session.execute(select(Item.id, Item.redacted, Item.generation_ref)
+                                       .where(Item.project_id == project_id)).all()
+                fb = feedback_of(session, project_id, {i: g for i, _, g in rows})
+            tasks = [review_task(i, red, fb[i], DEFAULT_SIGNAL_MAP) for i, red, _ in rows]
+            bare = ls.projects.create(title=f"import-only {slug}",
+                                      label_config=label_config("review"))
+            created.append(bare.id)
+
+            def only_import(tasks: list[dict[str, Any]] = tasks, target: int = bare.id) -> None:
+                for start in range(0, len(tasks), args.batch):
+                    ls.projects.import_tasks(id=target, request=tasks[start:start + args.batch],
+                                             return_task_ids=True)
+
+            def winnow(project_id: int = project_id) -> None:
+                result = push_project(project_id)
+                assert result.created == args.items and result.waiting == 0, result
+
+            pair = [("winnow", winnow), ("import-only", only_import)]
+            for name, run in pair if r % 2 == 0 else pair[::-1]:
+                start = time.perf_counter()
+                run()
+                seconds = time.perf_counter() - start
+                rates[name].append(args.items / seconds)
+                print(f"round {r + 1} {name:12s} {args.items / seconds:8.0f} tasks/s", flush=True)
+            from app.models import LabelStudioProject
+
+            with db.session() as session:
+                created.extend(session.scalars(select(LabelStudioProject.ls_project_id).where(
+                    LabelStudioProject.project_id == project_id)))
+    finally:
+        for ls_project in created:
+            try:
+                ls.projects.delete(id=ls_project)
+            except Exception as exc:  # best effort clean-up
+                print(f"could not delete Label Studio project {ls_project}: {exc}")
+    median = {name: statistics.median(v) for name, v in rates.items()}
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "items": args.items, "batch": args.batch, "rounds": args.rounds, "rates": rates,
+        "median": median,
+        "ratio_vs_import_only": round(median["winnow"] / median["import-only"], 3),
+    }
+    print(json.dumps({k: result[k] for k in ("median", "ratio_vs_import_only")}, indent=2))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"labelstudio-{result['when'].replace(':', '')}.json").write_text(
+        json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
