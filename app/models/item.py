@@ -86,3 +86,6 @@ class Item(Base):
     pushed_at: Mapped[datetime | None] = mapped_column()
     push_attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     push_error: Mapped[str | None] = mapped_column(String(200))
+    # The pairwise preference task (original answer vs the user's tweak); 0 = no pair possible.
+    ls_pair_task_id: Mapped[int | None] = mapped_column()
+    pair_push_started_at: Mapped[datetime | None] = mapped_column()

@@ -109,6 +109,10 @@ def upgrade() -> None:
             sa.Column("push_attempts", sa.SmallInteger(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("push_error", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("ls_pair_task_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("pair_push_started_at", sa.DateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
@@ -116,6 +120,8 @@ def downgrade() -> None:
         batch_op.alter_column(
             "state", existing_type=sa.String(length=24), type_=sa.String(length=16)
         )
+        batch_op.drop_column("pair_push_started_at")
+        batch_op.drop_column("ls_pair_task_id")
         batch_op.drop_column("push_error")
         batch_op.drop_column("push_attempts")
         batch_op.drop_column("pushed_at")

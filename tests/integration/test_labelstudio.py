@@ -559,3 +559,65 @@ def test_agreement_per_item_and_project_and_what_feedback_predicts(
         "/v1/projects/someone-else/agreement", headers={"Authorization": f"Bearer {token}"}
     )
     is_problem(other_project, 404)
+
+
+def test_a_tweak_becomes_a_pairwise_task_screened_and_its_preference_comes_back(
+    served: tuple[Flask, Served], ls: Any
+) -> None:
+    app, _ = served
+    client = app.test_client()
+    tenant = tenant_for(app)
+    ids = setup_ls(app, tenant.slug)
+    share(
+        client,
+        tenant,
+        "c1",
+        "Draft a reply to the landlord about the broken heater.",
+        "Dear landlord, the heater is broken. Please fix it.",
+    )
+    tweak = (
+        "Dear Mr. Jonathan Whitfield, the heater in flat 4 has been broken since Monday. "
+        "Please call me on 0161 496 0725 or write to ana.ruiz@example.net."
+    )
+    resp = client.post(
+        "/v1/events",
+        headers=tenant.headers,
+        json=event("c1-tweak", type="tweak", generation="gen-c1", text=tweak),
+    )
+    assert resp.status_code in (200, 201), resp.get_data(as_text=True)
+    share(client, tenant, "c2", "What is two plus two?", "Four.")  # no tweak: no pair
+    run_jobs(app)
+    run_jobs(app)
+    items = items_of(app, tenant.project_id)
+    (pair,) = ls_tasks(ls, ids["pairwise"])
+    assert pair["data"]["winnow_item"] == items[0].id == items[0].id
+    assert items[0].ls_pair_task_id == pair["id"] and items[1].ls_pair_task_id is None
+    shown = str(pair["data"])
+    for secret in ("Whitfield", "0161 496 0725", "ana.ruiz@example.net"):
+        assert secret not in shown
+    assert pair["data"]["original"] == "Dear landlord, the heater is broken. Please fix it."
+    assert "<EMAIL_ADDRESS_1>" in pair["data"]["tweaked"]
+    assert pair["data"]["messages"] == [
+        {"role": "user", "content": "Draft a reply to the landlord about the broken heater."}
+    ]
+    from workers.labelstudio.push import push_project
+
+    assert push_project(tenant.project_id).pairs == 0  # exactly once
+    ls.annotations.create(
+        id=pair["id"],
+        result=[
+            {
+                "from_name": "preference",
+                "to_name": "original",
+                "type": "pairwise",
+                "value": {"selected": "right"},
+            }
+        ],
+    )
+    stored = wait_for(
+        lambda: (
+            run_jobs(app),
+            [a for a in annotations_of(app, tenant.project_id) if a.kind == "pairwise"],
+        )[1]
+    )
+    assert [(a.item_id, a.preference) for a in stored] == [(items[0].id, "tweaked")]

@@ -44,6 +44,8 @@ class PushResult:
     created: int  # tasks imported by this push
     recovered: int  # tasks found in Label Studio for items an earlier push left unsure
     waiting: int  # accepted items still without a task
+    pairs: int = 0  # pairwise preference tasks imported
+    pairs_recovered: int = 0
 
 
 @contextmanager
@@ -92,9 +94,27 @@ def push_project(project_id: int) -> PushResult:
             batch = order[start : start + settings.push_batch_size]
             created += _push_batch(ls, ls_project, project_id, batch, signals)
         waiting = _waiting(project_id)
-    if created or recovered:
-        log.info("pushed %d task(s), recovered %d, %d waiting", created, recovered, waiting)
-    return PushResult(created, recovered, waiting)
+        pairs = pairs_recovered = 0
+        with rt.db.session() as session:
+            pairwise = session.scalar(
+                select(LabelStudioProject.ls_project_id).where(
+                    LabelStudioProject.project_id == project_id,
+                    LabelStudioProject.kind == "pairwise",
+                )
+            )
+        if pairwise is not None:
+            from workers.labelstudio.pairs import push_pairs
+
+            pairs, pairs_recovered = push_pairs(ls, pairwise, project_id, settings.push_batch_size)
+    if created or recovered or pairs:
+        log.info(
+            "pushed %d task(s), recovered %d, %d waiting; %d pair task(s)",
+            created,
+            recovered,
+            waiting,
+            pairs,
+        )
+    return PushResult(created, recovered, waiting, pairs, pairs_recovered)
 
 
 def _waiting(project_id: int) -> int:

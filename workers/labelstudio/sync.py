@@ -181,11 +181,10 @@ def _items_of(
     """task id -> item id, for tasks that belong to items of the target's Winnow project."""
     task_ids = [int(t["id"]) for t in tasks]
     found: dict[int, int] = {}
+    column = Item.ls_pair_task_id if target.kind == "pairwise" else Item.ls_task_id
     for chunk in _chunks(task_ids, 1000):
         for item_id, task_id in session.execute(
-            select(Item.id, Item.ls_task_id).where(
-                Item.project_id == target.project_id, Item.ls_task_id.in_(chunk)
-            )
+            select(Item.id, column).where(Item.project_id == target.project_id, column.in_(chunk))
         ):
             found[int(task_id)] = int(item_id)
     # A task an unsure push created but never recorded: its data names the item.

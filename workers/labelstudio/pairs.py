@@ -1,0 +1,187 @@
+"""Pairwise preference tasks: the assistant's answer against the user's own edit of it (a
+`tweak` event's text), for items on their way to annotators. Run by the push job, under the same
+per-project lock and with the same exactly-once steps (claim and commit, import, record; unsure
+claims looked up in Label Studio before importing again).
+
+A tweak's text arrives raw with the event, so it is PII-screened here, with the same screener as
+curation, before it leaves Winnow; if the policy would reject it, or the conversation has no
+assistant answer, the item gets no pair (`ls_pair_task_id` = 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+
+from app.models import Event, Item
+from app.models.base import utcnow
+from app.models.item import ACCEPTED_STATES
+from workers import runtime
+from workers.curation.types import Turn
+from workers.labelstudio.client import translate
+from workers.labelstudio.tasks import ITEM_KEY, messages
+
+NO_PAIR = 0
+
+
+def tweaks_of(session: Any, project_id: int, refs: dict[int, set[str]]) -> dict[int, str]:
+    """The latest tweak text on each item's generations."""
+    owners: dict[str, list[int]] = {}
+    for item_id, item_refs in refs.items():
+        for ref in item_refs:
+            owners.setdefault(ref, []).append(item_id)
+    latest: dict[int, tuple[Any, str]] = {}
+    names = list(owners)
+    for start in range(0, len(names), 1000):
+        rows = session.execute(
+            select(Event.generation_ref, Event.occurred_at, Event.id, Event.text).where(
+                Event.project_id == project_id,
+                Event.type == "tweak",
+                Event.text.is_not(None),
+                Event.generation_ref.in_(names[start : start + 1000]),
+            )
+        )
+        for ref, occurred, event_id, text in rows:
+            for item_id in owners[ref]:
+                key = (occurred, event_id)
+                if item_id not in latest or key > latest[item_id][0]:
+                    latest[item_id] = (key, text)
+    return {i: t for i, (_, t) in latest.items() if t and t.strip()}
+
+
+def pair_task(
+    item_id: int, redacted: Sequence[dict[str, Any]], tweaked: str
+) -> dict[str, Any] | None:
+    turns = list(redacted)
+    last = max((i for i, t in enumerate(turns) if t.get("role") == "assistant"), default=None)
+    if last is None:
+        return None
+    return {
+        "data": {
+            ITEM_KEY: item_id,
+            "messages": messages(turns[:last]),
+            "original": str(turns[last]["text"]),
+            "tweaked": tweaked,
+        }
+    }
+
+
+def push_pairs(ls: Any, ls_project: int, project_id: int, batch_size: int) -> tuple[int, int]:
+    """(pair tasks created, recovered)."""
+    from workers.labelstudio.push import find_tasks
+
+    rt = runtime.current()
+    recovered = _resolve(ls, ls_project, project_id, find_tasks)
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(Item.id, Item.generation_ref).where(
+                Item.project_id == project_id,
+                Item.state.in_(ACCEPTED_STATES),
+                Item.ls_pair_task_id.is_(None),
+                Item.pair_push_started_at.is_(None),
+            )
+        ).all()
+        refs: dict[int, set[str]] = {i: ({r} if r else set()) for i, r in rows}
+        ids = list(refs)
+        for start in range(0, len(ids), 1000):
+            for canonical, ref in session.execute(
+                select(Item.duplicate_of_id, Item.generation_ref).where(
+                    Item.duplicate_of_id.in_(ids[start : start + 1000]),
+                    Item.generation_ref.is_not(None),
+                )
+            ):
+                if canonical is not None and ref is not None:
+                    refs[canonical].add(ref)
+        tweaks = tweaks_of(session, project_id, refs)
+    if not tweaks:
+        return 0, recovered
+    screener = rt.pipeline.stages[0].screener  # type: ignore[attr-defined]
+    created = 0
+    todo = sorted(tweaks)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        with rt.db.session() as session:
+            redacted: dict[int, Any] = dict(
+                session.execute(select(Item.id, Item.redacted).where(Item.id.in_(chunk))).all()
+            )
+        tasks: dict[int, dict[str, Any]] = {}
+        none: list[int] = []
+        for item_id in chunk:
+            screened = screener.screen([Turn("assistant", tweaks[item_id])])
+            task = None
+            if not screened.rejected_types:
+                task = pair_task(item_id, redacted.get(item_id) or [], screened.turns[0].text)
+            if task is None:
+                none.append(item_id)
+            else:
+                tasks[item_id] = task
+        with rt.db.session() as session:
+            if none:
+                session.execute(
+                    update(Item).where(Item.id.in_(none)).values(ls_pair_task_id=NO_PAIR)
+                )
+            if tasks:
+                session.execute(
+                    update(Item)
+                    .where(Item.id.in_(list(tasks)), Item.ls_pair_task_id.is_(None))
+                    .values(pair_push_started_at=utcnow())
+                )
+        if not tasks:
+            continue
+        try:
+            response = ls.projects.import_tasks(
+                id=ls_project, request=list(tasks.values()), return_task_ids=True
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+        task_ids = list(getattr(response, "task_ids", None) or [])
+        if len(task_ids) == len(tasks):
+            _record(dict(zip(tasks, task_ids, strict=True)))
+        else:
+            _resolve(ls, ls_project, project_id, find_tasks)
+        created += len(tasks)
+    return created, recovered
+
+
+def _record(found: dict[int, int]) -> None:
+    if not found:
+        return
+    table = Item.__table__
+    with runtime.current().db.session() as session:
+        session.connection().execute(
+            update(table)  # type: ignore[arg-type]
+            .where(table.c.id == bindparam("item"))
+            .values(ls_pair_task_id=bindparam("task")),
+            [{"item": i, "task": t} for i, t in found.items()],
+        )
+
+
+def _resolve(ls: Any, ls_project: int, project_id: int, find_tasks: Any) -> int:
+    with runtime.current().db.session() as session:
+        unsure = list(
+            session.scalars(
+                select(Item.id).where(
+                    Item.project_id == project_id,
+                    Item.ls_pair_task_id.is_(None),
+                    Item.pair_push_started_at.is_not(None),
+                )
+            )
+        )
+    if not unsure:
+        return 0
+    try:
+        found = find_tasks(ls, ls_project, unsure)
+    except Exception as exc:
+        raise translate(exc) from exc
+    _record(found)
+    missing = [i for i in unsure if i not in found]
+    with runtime.current().db.session() as session:
+        for start in range(0, len(missing), 1000):
+            session.execute(
+                update(Item)
+                .where(Item.id.in_(missing[start : start + 1000]), Item.ls_pair_task_id.is_(None))
+                .values(pair_push_started_at=None)
+            )
+    return len(found)
