@@ -152,6 +152,14 @@ def tenant_for(app: Flask, make: MakeTenant | None = None) -> Tenant:
         return Tenant(slug, project.id, issued.token)
 
 
+def start(served: tuple[Flask, Served]) -> tuple[Flask, FlaskClient, Tenant, dict[str, int]]:
+    """The served app, a client, a fresh Winnow project with a key, and its Label Studio
+    projects (kind -> id)."""
+    app, _ = served
+    tenant = tenant_for(app)
+    return app, app.test_client(), tenant, setup_ls(app, tenant.slug)
+
+
 def share(
     client: FlaskClient, tenant: Tenant, cid: str, *texts: str, feedback: str | None = None
 ) -> None:
@@ -252,10 +260,7 @@ def test_label_configs_are_accepted_and_a_broken_one_refused(ls: Any) -> None:
 def test_share_curate_push_annotate_and_the_webhook_brings_it_back(
     served: tuple[Flask, Served], ls: Any
 ) -> None:
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    ids = setup_ls(app, tenant.slug)
+    app, client, tenant, ids = start(served)
     assert setup_ls(app, tenant.slug) == ids  # idempotent: same projects, no second webhook
     hooks = [h for h in ls.webhooks.list(project=str(ids["review"])) if h.project == ids["review"]]
     assert len(hooks) == 1
@@ -351,10 +356,7 @@ def test_the_periodic_sync_brings_what_a_lost_webhook_missed(
 def test_a_forged_or_missing_secret_is_refused_and_stores_nothing(
     served: tuple[Flask, Served], ls: Any
 ) -> None:
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    ids = setup_ls(app, tenant.slug)
+    app, client, tenant, ids = start(served)
     payload = {
         "action": "ANNOTATION_CREATED",
         "project": {"id": ids["review"]},
@@ -406,10 +408,7 @@ def test_pushing_while_label_studio_is_stopped_then_started_creates_each_task_on
     from workers.labelstudio.client import Unavailable
     from workers.labelstudio.push import push_project
 
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    ids = setup_ls(app, tenant.slug)
+    app, client, tenant, ids = start(served)
     script = ROOT / "scripts" / "labelstudio.sh"
     subprocess.run(["bash", str(script), "stop"], check=True, capture_output=True)
     try:
@@ -451,10 +450,7 @@ def test_a_push_that_died_after_importing_is_reconciled_not_repeated(
     # answer and Winnow recording the task ids.
     from workers.labelstudio import push
 
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    ids = setup_ls(app, tenant.slug)
+    app, client, tenant, ids = start(served)
     with without_auto_push(app):
         for i, question in enumerate(QUESTIONS[:5]):
             share(client, tenant, f"c{i}", question, "Use the menu.")
@@ -482,10 +478,7 @@ def test_no_label_studio_task_holds_a_pii_value_from_the_corpus(
 ) -> None:
     from tests.integration.test_pii_privacy import fully_masked_records
 
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    ids = setup_ls(app, tenant.slug)
+    app, client, tenant, ids = start(served)
     records = fully_masked_records(25)
     for i, (text, _values) in enumerate(records):
         share(client, tenant, f"pii-{i}", text, f"Noted: {text}", feedback="thumbs_up")
@@ -507,10 +500,7 @@ def test_no_label_studio_task_holds_a_pii_value_from_the_corpus(
 def test_agreement_per_item_and_project_and_what_feedback_predicts(
     served: tuple[Flask, Served], ls: Any
 ) -> None:
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    setup_ls(app, tenant.slug)
+    app, client, tenant, _ = start(served)
     for i, (question, fb) in enumerate(
         zip(QUESTIONS[:3], ["thumbs_down", "accept", "regenerate"], strict=True)
     ):
@@ -564,10 +554,7 @@ def test_agreement_per_item_and_project_and_what_feedback_predicts(
 def test_a_tweak_becomes_a_pairwise_task_screened_and_its_preference_comes_back(
     served: tuple[Flask, Served], ls: Any
 ) -> None:
-    app, _ = served
-    client = app.test_client()
-    tenant = tenant_for(app)
-    ids = setup_ls(app, tenant.slug)
+    app, client, tenant, ids = start(served)
     share(
         client,
         tenant,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from app.models import Event, Item
 from app.models.base import utcnow
@@ -21,6 +21,7 @@ from app.models.item import ACCEPTED_STATES
 from workers import runtime
 from workers.curation.types import Turn
 from workers.labelstudio.client import translate
+from workers.labelstudio.push import PAIRS, record, resolve_unsure
 from workers.labelstudio.tasks import ITEM_KEY, messages
 
 NO_PAIR = 0
@@ -70,10 +71,8 @@ def pair_task(
 
 def push_pairs(ls: Any, ls_project: int, project_id: int, batch_size: int) -> tuple[int, int]:
     """(pair tasks created, recovered)."""
-    from workers.labelstudio.push import find_tasks
-
     rt = runtime.current()
-    recovered = _resolve(ls, ls_project, project_id, find_tasks)
+    recovered = resolve_unsure(ls, ls_project, project_id, PAIRS)
     with rt.db.session() as session:
         rows = session.execute(
             select(Item.id, Item.generation_ref).where(
@@ -138,50 +137,8 @@ def push_pairs(ls: Any, ls_project: int, project_id: int, batch_size: int) -> tu
             raise translate(exc) from exc
         task_ids = list(getattr(response, "task_ids", None) or [])
         if len(task_ids) == len(tasks):
-            _record(dict(zip(tasks, task_ids, strict=True)))
+            record(PAIRS, dict(zip(tasks, task_ids, strict=True)))
         else:
-            _resolve(ls, ls_project, project_id, find_tasks)
+            resolve_unsure(ls, ls_project, project_id, PAIRS)
         created += len(tasks)
     return created, recovered
-
-
-def _record(found: dict[int, int]) -> None:
-    if not found:
-        return
-    table = Item.__table__
-    with runtime.current().db.session() as session:
-        session.connection().execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.id == bindparam("item"))
-            .values(ls_pair_task_id=bindparam("task")),
-            [{"item": i, "task": t} for i, t in found.items()],
-        )
-
-
-def _resolve(ls: Any, ls_project: int, project_id: int, find_tasks: Any) -> int:
-    with runtime.current().db.session() as session:
-        unsure = list(
-            session.scalars(
-                select(Item.id).where(
-                    Item.project_id == project_id,
-                    Item.ls_pair_task_id.is_(None),
-                    Item.pair_push_started_at.is_not(None),
-                )
-            )
-        )
-    if not unsure:
-        return 0
-    try:
-        found = find_tasks(ls, ls_project, unsure)
-    except Exception as exc:
-        raise translate(exc) from exc
-    _record(found)
-    missing = [i for i in unsure if i not in found]
-    with runtime.current().db.session() as session:
-        for start in range(0, len(missing), 1000):
-            session.execute(
-                update(Item)
-                .where(Item.id.in_(missing[start : start + 1000]), Item.ls_pair_task_id.is_(None))
-                .values(pair_push_started_at=None)
-            )
-    return len(found)

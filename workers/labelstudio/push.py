@@ -87,7 +87,7 @@ def push_project(project_id: int) -> PushResult:
                 raise NotSetUp("no Label Studio project: run `winnow labelstudio setup`")
             ls_project = target.ls_project_id
             signals = SignalMap.from_overrides(project.signal_map)
-        recovered = _resolve_unsure(ls, ls_project, project_id)
+        recovered = resolve_unsure(ls, ls_project, project_id)
         order = _pending_in_order(project_id, settings.annotation_order, signals)
         created = 0
         for start in range(0, len(order), settings.push_batch_size):
@@ -222,7 +222,7 @@ def _push_batch(
     if len(task_ids) == len(ids):
         _record(dict(zip(ids, task_ids, strict=True)))
     else:  # not what we asked for: trust only what Label Studio lists
-        _resolve_unsure(ls, ls_project, project_id)
+        resolve_unsure(ls, ls_project, project_id)
     return len(ids)
 
 
@@ -231,35 +231,48 @@ def _note_error(ids: Sequence[int], message: str) -> None:
         session.execute(update(Item).where(Item.id.in_(ids)).values(push_error=message[:200]))
 
 
-def _record(tasks: dict[int, int]) -> None:
+@dataclass(frozen=True)
+class Lane:
+    """Where a kind of task is recorded on the item: its task id and its claim time."""
+
+    task: str
+    started: str
+    review: bool  # the review lane also moves the item to in_annotation
+
+
+REVIEW = Lane("ls_task_id", "push_started_at", review=True)
+PAIRS = Lane("ls_pair_task_id", "pair_push_started_at", review=False)
+
+
+def record(lane: Lane, tasks: dict[int, int]) -> None:
     if not tasks:
         return
+    values: dict[str, Any] = {lane.task: bindparam("task")}
+    if lane.review:
+        values.update(state="in_annotation", pushed_at=utcnow(), push_error=None)
     with runtime.current().db.session() as session:
         table = Item.__table__
         session.connection().execute(
             update(table)  # type: ignore[arg-type]
             .where(table.c.id == bindparam("item"))
-            .values(
-                ls_task_id=bindparam("task"),
-                state="in_annotation",
-                pushed_at=utcnow(),
-                push_error=None,
-            ),
+            .values(**values),
             [{"item": i, "task": t} for i, t in tasks.items()],
         )
 
 
-def _resolve_unsure(ls: Any, ls_project: int, project_id: int) -> int:
+def _record(tasks: dict[int, int]) -> None:
+    record(REVIEW, tasks)
+
+
+def resolve_unsure(ls: Any, ls_project: int, project_id: int, lane: Lane = REVIEW) -> int:
     """Items an earlier push claimed but never recorded: record the tasks Label Studio has for
     them, and release the rest to be pushed again."""
+    task, started = getattr(Item, lane.task), getattr(Item, lane.started)
     with runtime.current().db.session() as session:
         unsure = list(
             session.scalars(
                 select(Item.id).where(
-                    Item.project_id == project_id,
-                    Item.state == "annotation_pending",
-                    Item.ls_task_id.is_(None),
-                    Item.push_started_at.is_not(None),
+                    Item.project_id == project_id, task.is_(None), started.is_not(None)
                 )
             )
         )
@@ -269,14 +282,17 @@ def _resolve_unsure(ls: Any, ls_project: int, project_id: int) -> int:
         found = find_tasks(ls, ls_project, unsure)
     except Exception as exc:
         raise translate(exc) from exc
-    _record(found)
+    if lane.review:
+        _record(found)  # (through the module name: a test stands in for a crash here)
+    else:
+        record(lane, found)
     missing = [i for i in unsure if i not in found]
     with runtime.current().db.session() as session:
         for chunk in _chunks(missing, 1000):
             session.execute(
                 update(Item)
-                .where(Item.id.in_(chunk), Item.ls_task_id.is_(None))
-                .values(push_started_at=None)
+                .where(Item.id.in_(chunk), task.is_(None))
+                .values(**{lane.started: None})
             )
     return len(found)
 
