@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
+from app.payloads.annotation import AgreementOut
 from app.payloads.conversations import (
     ConversationBatchIn,
     ConversationIn,
@@ -18,12 +19,16 @@ from app.payloads.conversations import (
 )
 from app.payloads.events import BatchResult, EventBatchIn, EventIn, EventOut, EventPage
 from app.payloads.generations import GenerationIn, GenerationOut
+from app.payloads.labelstudio import HookAccepted, LabelStudioHookIn
 from app.payloads.problem import ProblemOut
 from app.payloads.taxonomy import SignalOverridesIn, TaxonomyOut
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
+    "agreement": (AgreementOut, "serialization"),
+    "label-studio-hook": (LabelStudioHookIn, "validation"),
+    "label-studio-hook-accepted": (HookAccepted, "serialization"),
     "conversation": (ConversationIn, "validation"),
     "conversation-batch": (ConversationBatchIn, "validation"),
     "event": (EventIn, "validation"),
