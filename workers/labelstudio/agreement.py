@@ -15,6 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
+import krippendorff
+import numpy as np
+
 from app.feedback import RATING, SignalMap
 from workers.labelstudio.tasks import Feedback
 
@@ -76,9 +79,6 @@ def item_agreement(item_id: int, verdicts: Iterable[str]) -> ItemAgreement:
 def alpha(rows: Mapping[int, Mapping[str, str]]) -> float | None:
     """Krippendorff's alpha (nominal) over {item: {annotator: verdict}}; None when it is not
     defined (fewer than two items with two verdicts, or no variation at all)."""
-    import krippendorff
-    import numpy as np
-
     items = [i for i, by in rows.items() if sum(v in VERDICTS for v in by.values()) >= 2]
     if len(items) < 2:
         return None
