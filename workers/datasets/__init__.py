@@ -1,0 +1,1 @@
+"""Versioned eval and fine-tune datasets built from curated items (issue 5)."""

@@ -1,0 +1,84 @@
+"""Split assignment that never leaks the test set (pure: no I/O).
+
+An item's split is a function of its group (the conversation by default, or the user), so
+related items never straddle splits: a stable hash of the group under a per-dataset salt, cut
+by the split ratios. Assignments are sticky: once a group has a split it keeps it in every
+later version, whatever the ratios become, so a test item never moves to train or validation.
+
+A deliberate holdout refresh retires the current test groups (they are never used again, in
+any split: a model may have been tuned against them) and draws a new test split from groups
+never seen before; the version that does it says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+SPLITS = ("train", "validation", "test")
+RETIRED = "retired"  # a former test group after a holdout refresh: in no split any more
+
+
+@dataclass(frozen=True)
+class Ratios:
+    train: float = 0.8
+    validation: float = 0.1
+    test: float = 0.1
+
+    def __post_init__(self) -> None:
+        parts = (self.train, self.validation, self.test)
+        if any(p < 0 for p in parts) or abs(sum(parts) - 1.0) > 1e-9:
+            raise ValueError("split ratios must be >= 0 and sum to 1")
+
+
+def bucket(salt: str, group: str) -> float:
+    """A stable number in [0, 1) for this group under this salt (sha256, not Python's hash)."""
+    digest = hashlib.sha256(f"{salt}\x00{group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def split_of(salt: str, group: str, ratios: Ratios) -> str:
+    b = bucket(salt, group)
+    if b < ratios.test:  # test first: its share of the hash space never depends on the others
+        return "test"
+    if b < ratios.test + ratios.validation:
+        return "validation"
+    return "train"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The groups' splits after this version, and what changed."""
+
+    groups: dict[str, str]  # group -> split (or RETIRED)
+    new_groups: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+
+def assign(
+    groups: Iterable[str],
+    previous: Mapping[str, str],
+    salt: str,
+    ratios: Ratios,
+    *,
+    refresh_holdout: int | None = None,
+) -> Assignment:
+    """Splits for `groups` given the recorded `previous` ones. `refresh_holdout`: the number of
+    this refresh (1, 2, ...), which both retires the current test groups and salts the draw of
+    new ones differently, so the new test split is not the old hash cut again."""
+    result = dict(previous)
+    retired: list[str] = []
+    if refresh_holdout is not None:
+        for group, split in previous.items():
+            if split == "test":
+                result[group] = RETIRED
+                retired.append(group)
+    draw_salt = salt if not refresh_holdout else f"{salt}/holdout-{refresh_holdout}"
+    new = []
+    for group in groups:
+        if group in result:
+            continue
+        result[group] = split_of(draw_salt, group, ratios)
+        new.append(group)
+    return Assignment(result, new, sorted(retired))
