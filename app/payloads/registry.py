@@ -17,6 +17,7 @@ from app.payloads.conversations import (
     ItemPage,
     ReviewIn,
 )
+from app.payloads.datasets import DatasetDefinition
 from app.payloads.events import BatchResult, EventBatchIn, EventIn, EventOut, EventPage
 from app.payloads.generations import GenerationIn, GenerationOut
 from app.payloads.labelstudio import HookAccepted, LabelStudioHookIn
@@ -30,6 +31,7 @@ PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
     "label-studio-hook": (LabelStudioHookIn, "validation"),
     "label-studio-hook-accepted": (HookAccepted, "serialization"),
     "conversation": (ConversationIn, "validation"),
+    "dataset-definition": (DatasetDefinition, "validation"),
     "conversation-batch": (ConversationBatchIn, "validation"),
     "event": (EventIn, "validation"),
     "event-batch": (EventBatchIn, "validation"),

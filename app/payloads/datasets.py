@@ -1,0 +1,96 @@
+"""Dataset definitions (issue 5): what a dataset selects, how it splits, and how it is named.
+
+The same model reads the API body and the YAML file form (`winnow datasets ...`); names are
+restricted to a safe slug because they become parts of storage paths and URLs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.feedback import Signal
+
+DatasetName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$", strip_whitespace=False)
+]
+FailureMode = Literal[
+    "hallucination", "wrong_or_incomplete", "off_topic", "unsafe", "format", "other"
+]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Selection(BaseModel):
+    """Which items a dataset takes; every given criterion must hold (empty lists are refused:
+    leave a criterion out to not filter on it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdicts: list[Literal["good", "bad"]] | None = Field(default=None, min_length=1)
+    failure_modes: list[FailureMode] | None = Field(default=None, min_length=1)
+    signals: list[Signal] | None = Field(
+        default=None, min_length=1, description="Net user feedback signal of the item"
+    )
+    min_agreement: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Minimum percent agreement on the verdict"
+    )
+    features: list[Ref] | None = Field(default=None, min_length=1)
+    models: list[Ref] | None = Field(
+        default=None, min_length=1, description="`name` or `name@version`"
+    )
+    prompts: list[Ref] | None = Field(
+        default=None, min_length=1, description="`id` or `id@version`"
+    )
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> Selection:
+        if self.since and self.until and self.since >= self.until:
+            raise ValueError("since must be before until")
+        for bound in (self.since, self.until):
+            if bound is not None and bound.tzinfo is None:
+                raise ValueError("since and until need a time zone (e.g. 2026-01-01T00:00:00Z)")
+        return self
+
+
+class SplitRatios(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    train: float = Field(default=0.8, ge=0.0, le=1.0)
+    validation: float = Field(default=0.1, ge=0.0, le=1.0)
+    test: float = Field(default=0.1, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _sum(self) -> SplitRatios:
+        if abs(self.train + self.validation + self.test - 1.0) > 1e-9:
+            raise ValueError("train + validation + test must be 1")
+        return self
+
+
+class DatasetDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: DatasetName
+    purpose: Literal["eval", "finetune", "preference"]
+    description: str | None = Field(default=None, max_length=2000)
+    selection: Selection = Field(default_factory=Selection)
+    splits: SplitRatios = Field(default_factory=SplitRatios)
+    group_by: Literal["conversation", "user"] = Field(
+        default="conversation",
+        description="Items of one group never straddle splits",
+    )
+
+
+def from_yaml(text: str) -> DatasetDefinition:
+    """The YAML file form; raises ValueError (bad YAML) or pydantic's ValidationError."""
+    import yaml
+
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ValueError(f"not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a dataset definition is a YAML mapping (name: ..., purpose: ...)")
+    return DatasetDefinition.model_validate(data)
