@@ -1,0 +1,80 @@
+"""Dataset file formats: content, what is left out, and byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from workers.datasets.formats import (
+    Example,
+    Pair,
+    eval_record,
+    finetune_record,
+    preference_record,
+    write,
+)
+
+CHAT = [
+    {"role": "user", "content": "How do I reset my password, <PERSON_1>?"},
+    {"role": "assistant", "content": "Open Settings."},
+]
+
+
+def test_eval_reference_is_the_correction_else_an_accepted_answer() -> None:
+    corrected = Example(
+        "i1",
+        CHAT,
+        verdict="bad",
+        failure_modes=["wrong_or_incomplete"],
+        correction="Open Settings, then Security, then Reset password.",
+        source={"model": "gpt-4o@2024-08-06"},
+    )
+    rec = eval_record(corrected)
+    assert rec is not None
+    assert rec["input"] == CHAT[:1] and rec["reference"].startswith("Open Settings, then")
+    assert rec["labels"] == {
+        "verdict": "bad",
+        "failure_modes": ["wrong_or_incomplete"],
+        "signal": None,
+        "corrected": True,
+    }
+    good = eval_record(Example("i2", CHAT, verdict="good"))
+    assert good is not None and good["reference"] == "Open Settings."
+    liked = eval_record(Example("i3", CHAT, signal="strong_positive"))
+    assert liked is not None and liked["reference"] == "Open Settings."
+    # A bad answer with no correction has no reference; users' liking does not overrule annotators.
+    assert eval_record(Example("i4", CHAT, verdict="bad", signal="positive")) is None
+    assert eval_record(Example("i5", CHAT[:1], verdict="good")) is None  # no answer at all
+
+
+def test_finetune_is_openai_chat_format_with_the_reference_as_answer() -> None:
+    rec = finetune_record(Example("i1", CHAT, verdict="bad", correction="Better."))
+    assert rec == {"messages": [CHAT[0], {"role": "assistant", "content": "Better."}]}
+    assert finetune_record(Example("i2", CHAT, verdict="bad")) is None
+
+
+def test_preference_pairs() -> None:
+    rec = preference_record(
+        Pair(
+            "p1",
+            CHAT[:1],
+            chosen="Open Settings > Security.",
+            rejected="Open Settings.",
+            origin="tweak",
+        )
+    )
+    assert rec is not None and set(rec) == {"id", "prompt", "chosen", "rejected", "origin"}
+    assert preference_record(Pair("p2", CHAT[:1], "same", "same", "tweak")) is None
+
+
+def test_files_are_byte_identical_for_the_same_inputs(tmp_path: Path) -> None:
+    examples = [Example(f"i{i}", CHAT, verdict="good", source={"b": 2, "a": 1}) for i in range(50)]
+    first = write(tmp_path / "one" / "eval.jsonl", map(eval_record, examples))
+    second = write(tmp_path / "two" / "eval.jsonl", map(eval_record, examples))
+    assert first.sha256 == second.sha256 and first.records == 50
+    data = first.path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == first.sha256 and len(data) == first.bytes
+    line = json.loads(data.splitlines()[0])
+    assert list(line) == sorted(line) and line["source"] == {"a": 1, "b": 2}
+    assert not list(tmp_path.rglob("*.part"))

@@ -1,0 +1,128 @@
+"""Dataset files (pure apart from writing the file): eval JSONL, chat fine-tune JSONL (the
+OpenAI `messages` format) and preference JSONL, written byte-identically for the same inputs
+(sorted keys, fixed separators, items in id order) with their sha256 and size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+FORMATS = ("eval", "finetune", "preference")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One curated item, redacted, with what annotators and users said about it."""
+
+    id: str
+    messages: Sequence[Mapping[str, str]]  # [{"role", "content"}], the last one the answer
+    verdict: str | None = None  # the annotators' majority, if any
+    failure_modes: Sequence[str] = ()
+    correction: str | None = None  # an annotator's corrected answer
+    signal: str | None = None  # the users' net feedback signal
+    source: Mapping[str, Any] = field(default_factory=dict)  # model, prompt, feature, ...
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: str
+    prompt: Sequence[Mapping[str, str]]
+    chosen: str
+    rejected: str
+    origin: str  # tweak | regenerate | annotator
+
+
+def _split_answer(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str, str]], str | None]:
+    turns = [{"role": m["role"], "content": m["content"]} for m in messages]
+    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
+    if last is None:
+        return turns, None
+    return turns[:last], turns[last]["content"]
+
+
+def eval_record(ex: Example) -> dict[str, Any] | None:
+    """id, input messages, the reference answer (the correction, else an answer annotators or
+    users accepted), labels and source; None when there is no reference."""
+    prompt, answer = _split_answer(ex.messages)
+    reference = ex.correction
+    if reference is None and (
+        ex.verdict == "good"
+        or (ex.verdict is None and ex.signal in ("positive", "strong_positive"))
+    ):
+        reference = answer
+    if reference is None or not prompt:
+        return None
+    return {
+        "id": ex.id,
+        "input": prompt,
+        "reference": reference,
+        "labels": {
+            "verdict": ex.verdict,
+            "failure_modes": sorted(ex.failure_modes),
+            "signal": ex.signal,
+            "corrected": ex.correction is not None,
+        },
+        "source": dict(ex.source),
+    }
+
+
+def finetune_record(ex: Example) -> dict[str, Any] | None:
+    """OpenAI chat fine-tuning format; positive or corrected answers only."""
+    record = eval_record(ex)
+    if record is None:
+        return None
+    return {"messages": [*record["input"], {"role": "assistant", "content": record["reference"]}]}
+
+
+def preference_record(pair: Pair) -> dict[str, Any] | None:
+    if not pair.prompt or pair.chosen == pair.rejected:
+        return None
+    return {
+        "id": pair.id,
+        "prompt": [{"role": m["role"], "content": m["content"]} for m in pair.prompt],
+        "chosen": pair.chosen,
+        "rejected": pair.rejected,
+        "origin": pair.origin,
+    }
+
+
+def lines(records: Iterable[dict[str, Any] | None]) -> Iterator[bytes]:
+    for record in records:
+        if record is not None:
+            yield orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    sha256: str
+    bytes: int
+    records: int
+
+
+def write(path: Path, records: Iterable[dict[str, Any] | None]) -> Written:
+    """Stream records into `path` (via a temporary file, renamed at the end)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    digest = hashlib.sha256()
+    size = count = 0
+    with tmp.open("wb") as out:
+        count, size = _pour(out, lines(records), digest)
+    tmp.replace(path)
+    return Written(path, digest.hexdigest(), size, count)
+
+
+def _pour(out: IO[bytes], chunks: Iterable[bytes], digest: Any) -> tuple[int, int]:
+    count = size = 0
+    for chunk in chunks:
+        out.write(chunk)
+        digest.update(chunk)
+        size += len(chunk)
+        count += 1
+    return count, size
