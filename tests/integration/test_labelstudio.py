@@ -385,8 +385,11 @@ def test_a_forged_or_missing_secret_is_refused_and_stores_nothing(
         headers={"X-Winnow-Webhook-Secret": SECRET, "Content-Type": "application/json"},
     )
     is_problem(bad, 400)
-    wrong = client.post("/v1/hooks/label-studio", json={"action": 5, "project": {"id": "x"}},
-                        headers={"X-Winnow-Webhook-Secret": SECRET})
+    wrong = client.post(
+        "/v1/hooks/label-studio",
+        json={"action": 5, "project": {"id": "x"}},
+        headers={"X-Winnow-Webhook-Secret": SECRET},
+    )
     body = is_problem(wrong, 422)
     assert {e["pointer"] for e in body["errors"]} >= {"/action", "/project/id"}
     unknown = dict(payload, project={"id": 999_999})
