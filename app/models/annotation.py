@@ -25,8 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, utcnow
 
-KINDS = ("review", "pairwise")
-
 
 class LabelStudioProject(Base):
     __tablename__ = "label_studio_projects"

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.feedback import RATING, Signal, SignalMap
+from app.feedback import RATING, SignalMap
 
 ITEM_KEY = "winnow_item"  # the task data field holding the Winnow item id
 REVIEW_TO = "dialogue"  # the object tag the review config's controls point at
@@ -119,7 +119,6 @@ def order_key(order: str, item_id: int, score: float | None) -> tuple[float, int
 __all__ = [
     "ITEM_KEY",
     "Feedback",
-    "Signal",
     "order_key",
     "prediction",
     "review_task",
