@@ -49,7 +49,10 @@ init() {
   echo "$tok" >"$data/token"
 }
 
-healthy() { curl -sf -m 2 "$url/health" >/dev/null 2>&1; }
+healthy() {
+  python3 -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2).read()' \
+    "$url/health" >/dev/null 2>&1
+}
 
 start() {
   install
