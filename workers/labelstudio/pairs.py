@@ -10,7 +10,7 @@ assistant answer, the item gets no pair (`ls_pair_task_id` = 0).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -69,7 +69,13 @@ def pair_task(
     }
 
 
-def push_pairs(ls: Any, ls_project: int, project_id: int, batch_size: int) -> tuple[int, int]:
+def push_pairs(
+    ls: Any,
+    ls_project: int,
+    project_id: int,
+    batch_size: int,
+    keepalive: Callable[[], None] = lambda: None,
+) -> tuple[int, int]:
     """(pair tasks created, recovered)."""
     rt = runtime.current()
     recovered = resolve_unsure(ls, ls_project, project_id, PAIRS)
@@ -141,4 +147,5 @@ def push_pairs(ls: Any, ls_project: int, project_id: int, batch_size: int) -> tu
         else:
             resolve_unsure(ls, ls_project, project_id, PAIRS)
         created += len(tasks)
+        keepalive()
     return created, recovered

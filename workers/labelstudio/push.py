@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +31,7 @@ from workers.labelstudio.tasks import ITEM_KEY, Feedback, order_key, review_task
 log = logging.getLogger("winnow.labelstudio")
 PUSH = "workers.labelstudio.push.push_project"
 LOOKUP_PAGE = 500
+LOCK_SECONDS = 300
 _local_locks: dict[int, threading.Lock] = {}
 _local_guard = threading.Lock()
 
@@ -49,32 +50,35 @@ class PushResult:
 
 
 @contextmanager
-def project_lock(project_id: int) -> Iterator[None]:
+def project_lock(project_id: int) -> Iterator[Callable[[], None]]:
+    """One push per project at a time. Yields `keepalive`, to call between batches: the Redis
+    lock expires after LOCK_SECONDS if its holder died, and must not while it is working (a
+    second push would take the first one's in-flight claims for abandoned ones)."""
     settings = runtime.current().settings
     if settings.redis_url:
         from workers.queue import redis_connection
 
         lock = redis_connection(settings.redis_url).lock(
-            f"winnow:labelstudio:push:{project_id}", timeout=900, blocking_timeout=120
+            f"winnow:labelstudio:push:{project_id}", timeout=LOCK_SECONDS, blocking_timeout=120
         )
         if not lock.acquire():
             raise TimeoutError("another push of this project is still running")
         try:
-            yield
+            yield lock.reacquire
         finally:
             lock.release()
     else:
         with _local_guard:
             local = _local_locks.setdefault(project_id, threading.Lock())
         with local:
-            yield
+            yield lambda: None
 
 
 def push_project(project_id: int) -> PushResult:
     rt = runtime.current()
     settings = rt.settings
     ls = connect(settings)
-    with project_lock(project_id):
+    with project_lock(project_id) as keepalive:
         with rt.db.session() as session:
             target = session.scalar(
                 select(LabelStudioProject).where(
@@ -93,6 +97,7 @@ def push_project(project_id: int) -> PushResult:
         for start in range(0, len(order), settings.push_batch_size):
             batch = order[start : start + settings.push_batch_size]
             created += _push_batch(ls, ls_project, project_id, batch, signals)
+            keepalive()
         waiting = _waiting(project_id)
         pairs = pairs_recovered = 0
         with rt.db.session() as session:
@@ -105,7 +110,9 @@ def push_project(project_id: int) -> PushResult:
         if pairwise is not None:
             from workers.labelstudio.pairs import push_pairs
 
-            pairs, pairs_recovered = push_pairs(ls, pairwise, project_id, settings.push_batch_size)
+            pairs, pairs_recovered = push_pairs(
+                ls, pairwise, project_id, settings.push_batch_size, keepalive
+            )
     if created or recovered or pairs:
         log.info(
             "pushed %d task(s), recovered %d, %d waiting; %d pair task(s)",
