@@ -615,3 +615,31 @@ def test_a_tweak_becomes_a_pairwise_task_screened_and_its_preference_comes_back(
         )[1]
     )
     assert [(a.item_id, a.preference) for a in stored] == [(items[0].id, "tweaked")]
+
+
+def test_the_push_lock_is_exclusive_and_kept_alive_while_working(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import runtime
+    from workers.labelstudio import push
+
+    if not settings.redis_url:
+        pytest.skip("the process lock of the embedded mode has no expiry")
+    application = create_app(settings)
+    try:
+        monkeypatch.setattr(push, "LOCK_SECONDS", 1)
+        runtime.current().settings = settings
+        from workers.queue import redis_connection
+
+        with push.project_lock(42) as keepalive:
+            for _ in range(3):  # 1.8 s of work: longer than the lock lives unless renewed
+                time.sleep(0.6)
+                keepalive()
+            other = redis_connection(settings.redis_url).lock(
+                "winnow:labelstudio:push:42", timeout=5, blocking_timeout=0.2
+            )
+            assert not other.acquire()  # still held by the working push
+        assert other.acquire()
+        other.release()
+    finally:
+        application.extensions["winnow.db"].dispose()
