@@ -21,7 +21,7 @@ from app.models.item import ACCEPTED_STATES
 from workers import runtime
 from workers.curation.types import Turn
 from workers.labelstudio.client import translate
-from workers.labelstudio.push import PAIRS, record, resolve_unsure
+from workers.labelstudio.push import PAIRS, generation_refs, record, resolve_unsure
 from workers.labelstudio.tasks import ITEM_KEY, messages
 
 NO_PAIR = 0
@@ -88,17 +88,7 @@ def push_pairs(
                 Item.pair_push_started_at.is_(None),
             )
         ).all()
-        refs: dict[int, set[str]] = {i: ({r} if r else set()) for i, r in rows}
-        ids = list(refs)
-        for start in range(0, len(ids), 1000):
-            for canonical, ref in session.execute(
-                select(Item.duplicate_of_id, Item.generation_ref).where(
-                    Item.duplicate_of_id.in_(ids[start : start + 1000]),
-                    Item.generation_ref.is_not(None),
-                )
-            ):
-                if canonical is not None and ref is not None:
-                    refs[canonical].add(ref)
+        refs = generation_refs(session, {i: r for i, r in rows})
         tweaks = tweaks_of(session, project_id, refs)
     if not tweaks:
         return 0, recovered

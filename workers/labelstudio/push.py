@@ -32,6 +32,7 @@ log = logging.getLogger("winnow.labelstudio")
 PUSH = "workers.labelstudio.push.push_project"
 LOOKUP_PAGE = 500
 LOCK_SECONDS = 300
+WAITING = ("accepted", "annotation_pending")  # accepted items that may still lack a task
 _local_locks: dict[int, threading.Lock] = {}
 _local_guard = threading.Lock()
 
@@ -92,11 +93,11 @@ def push_project(project_id: int) -> PushResult:
             ls_project = target.ls_project_id
             signals = SignalMap.from_overrides(project.signal_map)
         recovered = resolve_unsure(ls, ls_project, project_id)
-        order = _pending_in_order(project_id, settings.annotation_order, signals)
+        order, known = _pending_in_order(project_id, settings.annotation_order, signals)
         created = 0
         for start in range(0, len(order), settings.push_batch_size):
             batch = order[start : start + settings.push_batch_size]
-            created += _push_batch(ls, ls_project, project_id, batch, signals)
+            created += _push_batch(ls, ls_project, project_id, batch, signals, known)
             keepalive()
         waiting = _waiting(project_id)
         pairs = pairs_recovered = 0
@@ -130,7 +131,7 @@ def _waiting(project_id: int) -> int:
             session.scalar(
                 select(func.count()).where(
                     Item.project_id == project_id,
-                    Item.state.in_(("accepted", "annotation_pending")),
+                    Item.state.in_(WAITING),
                     Item.ls_task_id.is_(None),
                 )
             )
@@ -138,37 +139,47 @@ def _waiting(project_id: int) -> int:
         )
 
 
-def _pending_in_order(project_id: int, order: str, signals: SignalMap) -> list[int]:
+def _pending_in_order(
+    project_id: int, order: str, signals: SignalMap
+) -> tuple[list[int], dict[int, Feedback]]:
+    """The items to push, in order, and their feedback when the order needed it."""
     with runtime.current().db.session() as session:
         rows = session.execute(
             select(Item.id, Item.generation_ref).where(
                 Item.project_id == project_id,
-                Item.state.in_(("accepted", "annotation_pending")),
+                Item.state.in_(WAITING),
                 Item.ls_task_id.is_(None),
                 Item.push_started_at.is_(None),
             )
         ).all()
         if order != "negative_first":
             ids = [r[0] for r in rows]
-            return sorted(ids, key=lambda i: order_key(order, i, None))
+            return sorted(ids, key=lambda i: order_key(order, i, None)), {}
         feedback = feedback_of(session, project_id, {r[0]: r[1] for r in rows})
-    return sorted(
+    ordered = sorted(
         (r[0] for r in rows),
         key=lambda i: order_key(order, i, feedback[i].score(signals)),
     )
+    return ordered, feedback
 
 
-def feedback_of(session: Any, project_id: int, refs: dict[int, str | None]) -> dict[int, Feedback]:
-    """Each item's feedback: events on its generation and on its duplicates' generations."""
+def generation_refs(session: Any, refs: dict[int, str | None]) -> dict[int, set[str]]:
+    """Each item's generation refs: its own and its duplicates' (their users' reactions count
+    for the canonical item)."""
     by_item: dict[int, set[str]] = {i: ({r} if r else set()) for i, r in refs.items()}
-    ids = list(refs)
-    for chunk in _chunks(ids, 1000):
+    for chunk in _chunks(list(refs), 1000):
         for canonical, ref in session.execute(
             select(Item.duplicate_of_id, Item.generation_ref).where(
                 Item.duplicate_of_id.in_(chunk), Item.generation_ref.is_not(None)
             )
         ):
             by_item[canonical].add(ref)
+    return by_item
+
+
+def feedback_of(session: Any, project_id: int, refs: dict[int, str | None]) -> dict[int, Feedback]:
+    """Each item's feedback: events on its generation and on its duplicates' generations."""
+    by_item = generation_refs(session, refs)
     owners: dict[str, list[int]] = {}
     for item_id, item_refs in by_item.items():
         for ref in item_refs:
@@ -190,21 +201,28 @@ def feedback_of(session: Any, project_id: int, refs: dict[int, str | None]) -> d
 
 
 def _push_batch(
-    ls: Any, ls_project: int, project_id: int, batch: Sequence[int], signals: SignalMap
+    ls: Any,
+    ls_project: int,
+    project_id: int,
+    batch: Sequence[int],
+    signals: SignalMap,
+    known: dict[int, Feedback],
 ) -> int:
     rt = runtime.current()
     with rt.db.session() as session:
         rows = session.execute(
             select(Item.id, Item.redacted, Item.generation_ref).where(
                 Item.id.in_(batch),
-                Item.state.in_(("accepted", "annotation_pending")),
+                Item.state.in_(WAITING),
                 Item.ls_task_id.is_(None),
                 Item.push_started_at.is_(None),
             )
         ).all()
         if not rows:
             return 0
-        feedback = feedback_of(session, project_id, {r[0]: r[2] for r in rows})
+        # Read once per push when the order needed it; otherwise here, a batch at a time.
+        missing = {r[0]: r[2] for r in rows if r[0] not in known}
+        feedback = {**known, **feedback_of(session, project_id, missing)} if missing else known
         ids = [r[0] for r in rows]
         # Claimed and committed before the import: whatever happens next, the next push knows
         # these may already exist in Label Studio.

@@ -48,7 +48,7 @@ def sync_project(project_id: int) -> SyncResult:
     for row_id, ls_project in ids:
         try:
             tasks = list(_all_tasks(ls, ls_project))
-            users = _users(ls)
+            users = _users(ls) if _annotated(tasks) else {}
         except Exception as exc:
             raise translate(exc) from exc
         result = store(ls_project, tasks, users)
@@ -89,7 +89,7 @@ def sync_tasks(
         for task_id in dict.fromkeys(task_ids):
             annotations = [_plain(a) for a in ls.annotations.list(id=task_id)]
             tasks.append({"id": task_id, "annotations": annotations})
-        users = _users(ls)
+        users = _users(ls) if _annotated(tasks) else {}
     except Exception as exc:
         raise translate(exc) from exc
     return store(ls_project, tasks, users)
@@ -100,7 +100,12 @@ def _all_tasks(ls: Any, ls_project: int) -> Iterable[dict[str, Any]]:
         yield _plain(task)
 
 
+def _annotated(tasks: Sequence[Mapping[str, Any]]) -> bool:
+    return any(t.get("annotations") for t in tasks)
+
+
 def _users(ls: Any) -> dict[int, str]:
+    """Label Studio user id -> email: one call per sync, only when there is something to name."""
     return {int(u.id): str(u.email or u.username or u.id) for u in ls.users.list()}
 
 
