@@ -208,7 +208,8 @@ def keys() -> None:
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the key.")
 @click.option("--scope", "scopes", multiple=True,
               help="Repeatable: events:write, events:read, items:read, items:review, "
-              "datasets:read, admin [default: events:write and events:read].")
+              "datasets:read, datasets:write, admin [default: events:write and "
+              "events:read].")
 @click.option("--rate-limit", default=None, help="Override WINNOW_RATE_LIMIT, e.g. '50/second'.")
 @with_appcontext
 def keys_create(slug: str, name: str, scopes: tuple[str, ...], rate_limit: str | None) -> None:

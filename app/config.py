@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # Periodic push of waiting items and sync of annotations a lost webhook missed.
     label_studio_sync_every_seconds: int = Field(default=300, ge=5)
 
+    # Datasets (issue 5): where versions are stored. Unset: WINNOW_DATA_DIR/datasets. Any fsspec
+    # URL works (s3://bucket/prefix with s3fs installed, gcs://..., memory:// for tests).
+    datasets_url: str | None = None
+    # Items read per database round trip while building a version.
+    dataset_chunk_size: int = Field(default=2000, ge=10, le=100_000)
+
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:

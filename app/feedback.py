@@ -48,6 +48,7 @@ class EventType:
 
 
 RATING = "rating"
+RANK = "rank"
 
 EVENT_TYPES: dict[str, EventType] = {
     t.name: t
@@ -64,6 +65,12 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("regenerate", Kind.IMPLICIT, Signal.STRONG_NEGATIVE, "Asked for another."),
         EventType("copy", Kind.IMPLICIT, Signal.POSITIVE, "The output was copied."),
         EventType("abandon", Kind.IMPLICIT, Signal.NEGATIVE, "The user left without using it."),
+        EventType(
+            RANK,
+            Kind.EXPLICIT,
+            Signal.NEUTRAL,
+            "Ranked among alternatives for the same prompt (1 = best); orders preference pairs.",
+        ),
     )
 }
 

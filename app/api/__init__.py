@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, Response, current_app
 from app.api import (
     annotation,
     conversations,
+    datasets,
     events,
     generations,
     health,
@@ -32,7 +33,8 @@ def openapi() -> Response:
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (events, generations, conversations, items, taxonomy, hooks, annotation):
+    for module in (events, generations, conversations, items, taxonomy, hooks, annotation,
+                   datasets):
         app.register_blueprint(module.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs)

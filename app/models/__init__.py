@@ -2,6 +2,7 @@
 
 from app.models.annotation import Annotation, LabelStudioProject
 from app.models.base import Base
+from app.models.dataset import Dataset, DatasetGroup, DatasetVersion
 from app.models.event import Event
 from app.models.generation import Generation
 from app.models.item import Item
@@ -11,6 +12,9 @@ __all__ = [
     "Annotation",
     "ApiKey",
     "Base",
+    "Dataset",
+    "DatasetGroup",
+    "DatasetVersion",
     "Event",
     "Generation",
     "Item",

@@ -27,6 +27,7 @@ class Event(Base):
     generation_ref: Mapped[str] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(32))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rank: Mapped[int | None] = mapped_column(SmallInteger)  # `rank` events: 1 = best
     text: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(64))
     user_id: Mapped[str | None] = mapped_column(String(128))

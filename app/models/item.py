@@ -44,6 +44,8 @@ class Item(Base):
         Index("ix_items_project_state", "project_id", "state", "id"),
         Index("ix_items_project_user_received", "project_id", "user_id", "received_at"),
         Index("ix_items_duplicate_of", "duplicate_of_id"),
+        # Dataset builds read a project's items conversation by conversation.
+        Index("ix_items_project_conversation", "project_id", "conversation_ref", "id"),
         # The reconciler's scan: items still waiting, oldest first.
         Index("ix_items_state_received", "state", "received_at"),
     )

@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.feedback import Signal
+from app.payloads.conversations import ItemOut
+from app.payloads.events import EventOut
+from app.payloads.generations import GenerationOut
 
 DatasetName = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$", strip_whitespace=False)
@@ -94,3 +97,106 @@ def from_yaml(text: str) -> DatasetDefinition:
     if not isinstance(data, dict):
         raise ValueError("a dataset definition is a YAML mapping (name: ..., purpose: ...)")
     return DatasetDefinition.model_validate(data)
+
+
+class DatasetOut(BaseModel):
+    name: str
+    purpose: str
+    description: str | None = None
+    definition: DatasetDefinition
+    versions: int = Field(description="Versions requested so far (ready, building or failed).")
+    latest: int | None = Field(description="The newest ready version, if any.")
+    holdout_refreshes: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatasetList(BaseModel):
+    data: list[DatasetOut]
+
+
+class VersionIn(BaseModel):
+    """A build request: like a commit, it says why."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    refresh_holdout: bool = Field(
+        default=False,
+        description="Retire the current test split (its items are used in no split again) and "
+        "draw a new one from items never seen before. The version records it.",
+    )
+
+
+class SplitCounts(BaseModel):
+    items: int
+    eval: int
+    finetune: int
+    preference: int
+
+
+class VersionOut(BaseModel):
+    dataset: str
+    version: int
+    parent: int | None
+    message: str
+    state: Literal["building", "ready", "failed"]
+    refresh_holdout: bool
+    requested_at: datetime
+    built_at: datetime | None = None
+    error: str | None = None
+    manifest_sha256: str | None = None
+    splits: dict[str, SplitCounts] | None = None
+    excluded: dict[str, int] | None = None
+
+
+class VersionList(BaseModel):
+    data: list[VersionOut]
+
+
+class SplitDiff(BaseModel):
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+class DiffOut(BaseModel):
+    dataset: str
+    from_version: int
+    to_version: int
+    splits: dict[str, SplitDiff]
+    summary: dict[str, dict[str, int]]
+
+
+class AnnotationOut(BaseModel):
+    kind: str
+    ls_project_id: int
+    ls_task_id: int
+    ls_annotation_id: int
+    annotator: str | None = None
+    verdict: str | None = None
+    failure_modes: list[str] = Field(default_factory=list)
+    correction: str | None = None
+    rating: int | None = None
+    preference: str | None = None
+    skipped: bool
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class ItemLineage(BaseModel):
+    item: ItemOut = Field(description="The curation item: redacted text, PII findings (types "
+                          "and places, never values), prank signals, reasons, duplicates")
+    generation: GenerationOut | None = None
+    events: list[EventOut] = Field(description="Feedback on its generation and its duplicates' "
+                                   "(free text left out)")
+    annotations: list[AnnotationOut]
+
+
+class LineageOut(BaseModel):
+    dataset: str
+    version: int
+    example_id: str
+    split: str
+    files: list[str] = Field(description="The formats whose files hold this example")
+    items: list[ItemLineage] = Field(description="One item, or two for a preference pair")

@@ -84,9 +84,17 @@ class AbandonEvent(_EventBase):
     type: Literal["abandon"]
 
 
+class RankEvent(_EventBase):
+    """The user saw several answers to the same prompt (generations of one conversation) and
+    put this one at `rank`; preference pairs follow the ranking."""
+
+    type: Literal["rank"]
+    rank: Annotated[StrictInt, Field(ge=1, le=100, description="1 = best.")]
+
+
 EventIn = Annotated[
     ThumbsUp | ThumbsDown | RatingEvent | CommentEvent | FlagEvent | ShareEvent | AcceptEvent
-    | TweakEvent | IgnoreEvent | RegenerateEvent | CopyEvent | AbandonEvent,
+    | TweakEvent | IgnoreEvent | RegenerateEvent | CopyEvent | AbandonEvent | RankEvent,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[EventIn] = TypeAdapter(EventIn)
@@ -108,6 +116,7 @@ class EventOut(BaseModel):
     generation_id: str
     user_id: str | None = None
     rating: int | None = None
+    rank: int | None = None
     text: str | None = None
     reason: str | None = None
     timestamp: datetime

@@ -25,6 +25,7 @@ class Scope(StrEnum):
     EVENTS_WRITE = "events:write"
     EVENTS_READ = "events:read"
     DATASETS_READ = "datasets:read"
+    DATASETS_WRITE = "datasets:write"
     ITEMS_READ = "items:read"
     ITEMS_REVIEW = "items:review"
     ADMIN = "admin"

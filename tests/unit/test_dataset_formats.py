@@ -62,9 +62,12 @@ def test_preference_pairs() -> None:
             chosen="Open Settings > Security.",
             rejected="Open Settings.",
             origin="tweak",
+            items=("i1", "i1"),
         )
     )
-    assert rec is not None and set(rec) == {"id", "prompt", "chosen", "rejected", "origin"}
+    assert rec is not None
+    assert set(rec) == {"id", "prompt", "chosen", "rejected", "origin", "source"}
+    assert rec["source"] == {"chosen": "i1", "rejected": "i1"}
     assert preference_record(Pair("p2", CHAT[:1], "same", "same", "tweak")) is None
 
 

@@ -28,7 +28,7 @@ def test_prescribed_signals() -> None:
 def test_kinds() -> None:
     explicit = {n for n, t in EVENT_TYPES.items() if t.kind is Kind.EXPLICIT}
     implicit = {n for n, t in EVENT_TYPES.items() if t.kind is Kind.IMPLICIT}
-    assert explicit == {"thumbs_up", "thumbs_down", "rating", "comment", "flag", "share"}
+    assert explicit == {"thumbs_up", "thumbs_down", "rating", "comment", "flag", "share", "rank"}
     assert implicit == {"accept", "tweak", "ignore", "regenerate", "copy", "abandon"}
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.datasets.splits import RETIRED, Ratios, assign, bucket, split_of
+from workers.datasets.splits import RETIRED, Ratios, assign, bucket, retire, split_of
 
 
 def test_bucket_is_stable_and_salted() -> None:
@@ -44,36 +44,43 @@ versions = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(versions)
 def test_no_test_group_ever_reaches_train_or_validation(plan: list) -> None:
+    """Replays what builds do: optionally retire, then assign each version's groups in chunks
+    against the record, and record the new ones."""
     recorded: dict[str, str] = {}
     ever_test: set[str] = set()
-    refreshes = 0
+    holdouts = 0
     for groups, ratios, refresh in plan:
-        refreshes += refresh
-        out = assign(
-            groups, recorded, "salt", ratios, refresh_holdout=refreshes if refresh else None
-        )
-        for group, split in out.groups.items():
+        if refresh:
+            holdouts += 1
+            testing = {g for g, split in recorded.items() if split == "test"}
+            recorded, retired = retire(recorded)
+            assert set(retired) == testing
+        before = dict(recorded)
+        for start in range(0, len(groups), 7):
+            out = assign(groups[start : start + 7], recorded, "salt", ratios, holdouts=holdouts)
+            for group in out.new_groups:
+                recorded[group] = out.groups[group]
+            if refresh:
+                assert not set(out.new_groups) & ever_test
+        for group, split in recorded.items():
             if group in ever_test:
                 assert split in ("test", RETIRED), (group, split)
-            if group in recorded and recorded[group] != "test":
-                assert split == recorded[group]  # sticky
-        if refresh:
-            assert all(out.groups[g] == RETIRED for g in out.retired)
-            assert not set(out.new_groups) & ever_test
-        ever_test |= {g for g, s in out.groups.items() if s == "test"}
-        assert set(groups) <= set(out.groups)
-        recorded = out.groups
+            if group in before:
+                assert split == before[group]  # sticky
+        ever_test |= {g for g, s in recorded.items() if s == "test"}
+        assert set(groups) <= set(recorded)
 
 
 def test_a_refresh_retires_the_old_test_groups_and_draws_new_ones() -> None:
     first = assign([f"g{i}" for i in range(200)], {}, "salt", Ratios())
     old_test = {g for g, s in first.groups.items() if s == "test"}
     assert old_test
-    second = assign(
-        [f"g{i}" for i in range(400)], first.groups, "salt", Ratios(), refresh_holdout=1
-    )
-    assert set(second.retired) == old_test
+    recorded, retired = retire(first.groups)
+    assert set(retired) == old_test
+    second = assign([f"g{i}" for i in range(400)], recorded, "salt", Ratios(), holdouts=1)
     assert all(second.groups[g] == RETIRED for g in old_test)
     new_test = {g for g, s in second.groups.items() if s == "test"}
     assert new_test and not new_test & old_test
     assert all(g in second.new_groups for g in new_test)
+    # The draw after a refresh is a different cut: not simply the old test cut again.
+    assert {g for g in second.new_groups if split_of("salt", g, Ratios()) == "test"} != new_test

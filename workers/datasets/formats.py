@@ -35,7 +35,8 @@ class Pair:
     prompt: Sequence[Mapping[str, str]]
     chosen: str
     rejected: str
-    origin: str  # tweak | regenerate | annotator
+    origin: str  # tweak | annotator | ranking | feedback | regenerate
+    items: tuple[str, str] = ("", "")  # the items the chosen and the rejected answer come from
 
 
 def _split_answer(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str, str]], str | None]:
@@ -89,13 +90,35 @@ def preference_record(pair: Pair) -> dict[str, Any] | None:
         "chosen": pair.chosen,
         "rejected": pair.rejected,
         "origin": pair.origin,
+        "source": {"chosen": pair.items[0], "rejected": pair.items[1]},
     }
+
+
+def line(record: Mapping[str, Any]) -> bytes:
+    """One JSONL line: sorted keys, no spaces, UTF-8, so equal records give equal bytes."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def lines(records: Iterable[dict[str, Any] | None]) -> Iterator[bytes]:
     for record in records:
         if record is not None:
-            yield orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
+            yield line(record)
+
+
+class Sink:
+    """A file being written: bytes counted and hashed on the way through."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.bytes = 0
+        self.records = 0
+
+    def add(self, data: bytes) -> None:
+        self.out.write(data)
+        self.digest.update(data)
+        self.bytes += len(data)
+        self.records += 1
 
 
 @dataclass(frozen=True)

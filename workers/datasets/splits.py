@@ -7,7 +7,8 @@ later version, whatever the ratios become, so a test item never moves to train o
 
 A deliberate holdout refresh retires the current test groups (they are never used again, in
 any split: a model may have been tuned against them) and draws a new test split from groups
-never seen before; the version that does it says so.
+never seen before, under a new salt; the version that does it says so. The recorded splits live
+in the database (`dataset_groups`); these functions only decide.
 """
 
 from __future__ import annotations
@@ -47,13 +48,18 @@ def split_of(salt: str, group: str, ratios: Ratios) -> str:
     return "train"
 
 
+def draw_salt(salt: str, holdouts: int) -> str:
+    """The salt new groups are drawn with after `holdouts` refreshes: each refresh draws its new
+    test split from a fresh cut of the hash space, not the old one again."""
+    return salt if not holdouts else f"{salt}/holdout-{holdouts}"
+
+
 @dataclass(frozen=True)
 class Assignment:
-    """The groups' splits after this version, and what changed."""
+    """The splits of the groups asked about, and which of them are new."""
 
     groups: dict[str, str]  # group -> split (or RETIRED)
     new_groups: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
 
 
 def assign(
@@ -62,23 +68,30 @@ def assign(
     salt: str,
     ratios: Ratios,
     *,
-    refresh_holdout: int | None = None,
+    holdouts: int = 0,
 ) -> Assignment:
-    """Splits for `groups` given the recorded `previous` ones. `refresh_holdout`: the number of
-    this refresh (1, 2, ...), which both retires the current test groups and salts the draw of
-    new ones differently, so the new test split is not the old hash cut again."""
-    result = dict(previous)
-    retired: list[str] = []
-    if refresh_holdout is not None:
-        for group, split in previous.items():
-            if split == "test":
-                result[group] = RETIRED
-                retired.append(group)
-    draw_salt = salt if not refresh_holdout else f"{salt}/holdout-{refresh_holdout}"
+    """Splits for `groups` given the recorded `previous` ones (which always win); groups never
+    seen are drawn under the salt of the dataset's current holdout. Works a chunk at a time: a
+    group's draw depends on nothing but the group, the salt and the ratios."""
+    result: dict[str, str] = {}
     new = []
+    salted = draw_salt(salt, holdouts)
     for group in groups:
         if group in result:
             continue
-        result[group] = split_of(draw_salt, group, ratios)
+        if group in previous:
+            result[group] = previous[group]
+            continue
+        result[group] = split_of(salted, group, ratios)
         new.append(group)
-    return Assignment(result, new, sorted(retired))
+    return Assignment(result, new)
+
+
+def retire(recorded: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """A holdout refresh: every test group is retired (never used again, in any split: a model
+    may have been tuned against it). Returns the new record and the retired groups."""
+    result = dict(recorded)
+    retired = sorted(g for g, split in recorded.items() if split == "test")
+    for group in retired:
+        result[group] = RETIRED
+    return result, retired

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.feedback import RATING, SignalMap
+from app.feedback import RANK, RATING, SignalMap
 
 ITEM_KEY = "winnow_item"  # the task data field holding the Winnow item id
 REVIEW_TO = "dialogue"  # the object tag the review config's controls point at
@@ -28,7 +28,7 @@ class Feedback:
         """Mean signal in -2..+2 over every reaction that carries one; None if none does."""
         total = n = 0
         for event_type, count in self.by_type.items():
-            if event_type in (RATING, "share", "comment"):
+            if event_type in (RATING, RANK, "share", "comment"):
                 continue
             total += signals.signal(event_type, None).score * count
             n += count

@@ -1,0 +1,427 @@
+"""Datasets: definitions, build requests, versions, their files, diffs and lineage.
+
+The HTTP handlers and the CLI both call these; the build itself is the job in
+`workers.datasets.build`, enqueued after the request's transaction commits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.feedback import SignalMap
+from app.models import Dataset, DatasetGroup, DatasetVersion
+from app.models.base import utcnow
+from app.payloads.datasets import (
+    DatasetDefinition,
+    DatasetOut,
+    DiffOut,
+    LineageOut,
+    SplitCounts,
+    SplitDiff,
+    VersionOut,
+)
+from app.services.errors import Conflict, Invalid, NotFound
+from workers.datasets.formats import FORMATS
+from workers.datasets.splits import SPLITS
+from workers.datasets.store import Store
+from workers.queue import LIVE_STATES, JobQueue
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+LATEST = "latest"
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name) or name in (".", ".."):
+        raise NotFound(
+            f"no dataset {name[:80]!r}: dataset names are 1-64 of a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def get_dataset(session: Session, project_id: int, name: str) -> Dataset:
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.project_id == project_id, Dataset.name == check_name(name))
+    )
+    if dataset is None:
+        raise NotFound(f"no dataset {name!r} in this project")
+    return dataset
+
+
+def create_dataset(session: Session, project_id: int, definition: DatasetDefinition) -> Dataset:
+    taken = session.scalar(
+        select(Dataset.id).where(Dataset.project_id == project_id, Dataset.name == definition.name)
+    )
+    if taken is not None:
+        raise Conflict(f"a dataset named {definition.name!r} exists; update it instead")
+    now = utcnow()
+    dataset = Dataset(
+        project_id=project_id,
+        name=definition.name,
+        purpose=definition.purpose,
+        definition=definition.model_dump(mode="json"),
+        salt=secrets.token_hex(16),
+        holdouts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(dataset)
+    session.flush()
+    return dataset
+
+
+def update_dataset(
+    session: Session, project_id: int, name: str, definition: DatasetDefinition
+) -> Dataset:
+    """Later versions follow the new definition; built versions keep theirs. The grouping key
+    cannot change once a version exists: groups already split would straddle splits."""
+    dataset = get_dataset(session, project_id, name)
+    if definition.name != dataset.name:
+        raise Invalid(f"the body names {definition.name!r} but the path names {dataset.name!r}")
+    old = DatasetDefinition.model_validate(dataset.definition)
+    if old.group_by != definition.group_by and _version_count(session, dataset.id):
+        raise Conflict(
+            f"group_by cannot change from {old.group_by!r} once versions exist (items already "
+            "split by it would straddle splits); define a new dataset instead"
+        )
+    dataset.definition = definition.model_dump(mode="json")
+    dataset.purpose = definition.purpose
+    dataset.updated_at = utcnow()
+    return dataset
+
+
+def list_datasets(session: Session, project_id: int) -> list[Dataset]:
+    return list(
+        session.scalars(
+            select(Dataset).where(Dataset.project_id == project_id).order_by(Dataset.name)
+        )
+    )
+
+
+def _version_count(session: Session, dataset_id: int) -> int:
+    return session.scalar(
+        select(func.count()).where(DatasetVersion.dataset_id == dataset_id)
+    ) or 0
+
+
+def _latest_ready(session: Session, dataset_id: int) -> int | None:
+    return session.scalar(
+        select(func.max(DatasetVersion.number)).where(
+            DatasetVersion.dataset_id == dataset_id, DatasetVersion.state == "ready"
+        )
+    )
+
+
+def dataset_out(session: Session, dataset: Dataset) -> DatasetOut:
+    definition = DatasetDefinition.model_validate(dataset.definition)
+    return DatasetOut(
+        name=dataset.name,
+        purpose=dataset.purpose,
+        description=definition.description,
+        definition=definition,
+        versions=_version_count(session, dataset.id),
+        latest=_latest_ready(session, dataset.id),
+        holdout_refreshes=dataset.holdouts,
+        created_at=dataset.created_at,
+        updated_at=dataset.updated_at,
+    )
+
+
+def request_version(
+    session: Session,
+    project_id: int,
+    name: str,
+    message: str,
+    refresh_holdout: bool,
+    queue: JobQueue,
+) -> DatasetVersion:
+    """A new version row in `building`; the caller enqueues the build after committing. One
+    build per dataset at a time; a build whose job died is marked failed here."""
+    dataset = get_dataset(session, project_id, name)
+    # Serialise requests for this dataset (version numbers, the holdout refresh).
+    session.execute(
+        update(Dataset).where(Dataset.id == dataset.id).values(updated_at=Dataset.updated_at)
+    )
+    building = session.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id, DatasetVersion.state == "building"
+        )
+    )
+    if building is not None:
+        status = queue.status(building.job_id) if building.job_id else None
+        if status in LIVE_STATES:
+            raise Conflict(
+                f"version {building.number} of {name!r} is still building; wait for it"
+            )
+        building.state = "failed"
+        building.error = "interrupted: its build job is gone (worker stopped?)"
+    number = (
+        session.scalar(
+            select(func.max(DatasetVersion.number)).where(
+                DatasetVersion.dataset_id == dataset.id
+            )
+        )
+        or 0
+    ) + 1
+    if refresh_holdout:
+        session.execute(
+            update(DatasetGroup)
+            .where(DatasetGroup.dataset_id == dataset.id, DatasetGroup.split == "test")
+            .values(split="retired")
+        )
+        dataset.holdouts += 1
+    from workers.queue import new_job_id
+
+    version = DatasetVersion(
+        dataset_id=dataset.id,
+        number=number,
+        parent=_latest_ready(session, dataset.id),
+        message=message,
+        refresh_holdout=refresh_holdout,
+        state="building",
+        job_id=new_job_id("dsbuild"),
+        definition=dataset.definition,
+        requested_at=utcnow(),
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def enqueue_build(queue: JobQueue, version: DatasetVersion) -> None:
+    from workers.datasets.build import BUILD
+
+    queue.enqueue(BUILD, version.id, job_id=version.job_id)
+
+
+def list_versions(session: Session, dataset: Dataset) -> list[DatasetVersion]:
+    return list(
+        session.scalars(
+            select(DatasetVersion)
+            .where(DatasetVersion.dataset_id == dataset.id)
+            .order_by(DatasetVersion.number)
+        )
+    )
+
+
+def get_version(session: Session, dataset: Dataset, ref: str, *, ready: bool) -> DatasetVersion:
+    """`ref` is a version number or `latest` (the newest ready version)."""
+    if ref == LATEST:
+        number = _latest_ready(session, dataset.id)
+        if number is None:
+            raise NotFound(f"dataset {dataset.name!r} has no ready version yet")
+    elif ref.isascii() and ref.isdigit() and len(ref) <= 9:
+        number = int(ref)
+    else:
+        raise NotFound(f"no version {ref[:40]!r}: a version is a number or 'latest'")
+    version = session.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id, DatasetVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"dataset {dataset.name!r} has no version {number}")
+    if ready and version.state != "ready":
+        raise Conflict(f"version {number} of {dataset.name!r} is {version.state}, not ready")
+    return version
+
+
+def version_out(dataset: Dataset, v: DatasetVersion) -> VersionOut:
+    counts = v.counts or {}
+    return VersionOut(
+        dataset=dataset.name,
+        version=v.number,
+        parent=v.parent,
+        message=v.message,
+        state=v.state,  # type: ignore[arg-type]
+        refresh_holdout=v.refresh_holdout,
+        requested_at=v.requested_at,
+        built_at=v.built_at,
+        error=v.error,
+        manifest_sha256=v.manifest_sha256,
+        splits={s: SplitCounts(**counts[s]) for s in SPLITS if s in counts} or None,
+        excluded=counts.get("excluded"),
+    )
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    sha256: str
+    size: int
+
+
+def manifest_file(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> StoredFile:
+    key = store.key(project, dataset.name, v.number, "manifest.json")
+    return StoredFile(key, v.manifest_sha256 or "", store.size(key))
+
+
+def check_file(split: str, fmt: str) -> None:
+    if split not in SPLITS:
+        raise NotFound(f"no split {split[:40]!r}: one of {', '.join(SPLITS)}")
+    if fmt not in FORMATS:
+        raise NotFound(f"no format {fmt[:40]!r}: one of {', '.join(FORMATS)}")
+
+
+def data_file(
+    store: Store, project: str, dataset: Dataset, v: DatasetVersion, split: str, fmt: str
+) -> StoredFile:
+    """A data file and its checksum, as the version's manifest records them."""
+    check_file(split, fmt)
+    head = read_manifest_head(store, project, dataset, v)
+    entry = head["splits"][split]["files"][fmt]
+    key = store.key(project, dataset.name, v.number, split, f"{fmt}.jsonl")
+    return StoredFile(key, entry["sha256"], int(entry["bytes"]))
+
+
+def read_manifest(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> Any:
+    with store.open(store.key(project, dataset.name, v.number, "manifest.json")) as handle:
+        return orjson.loads(handle.read())
+
+
+ITEMS_MARKER = b',\n  "items": {'
+
+
+def read_manifest_head(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> Any:
+    """The manifest without its (possibly huge) item lists, which the writer puts last: the
+    head is read up to the `"items"` key (a raw newline never occurs inside a JSON string)."""
+    key = store.key(project, dataset.name, v.number, "manifest.json")
+    text = b""
+    with store.open(key) as handle:
+        while True:
+            block = handle.read(1 << 16)
+            start = max(0, len(text) - len(ITEMS_MARKER))
+            text += block
+            cut = text.find(ITEMS_MARKER, start)
+            if cut >= 0:
+                return orjson.loads(text[:cut] + b"\n}")
+            if not block:
+                return orjson.loads(text)
+
+
+def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
+    """(split, example id, digest, flags) of every item in a manifest."""
+    for split, entries in manifest.get("items", {}).items():
+        for entry in entries:
+            yield split, entry[0], entry[1], entry[2]
+
+
+def diff(store: Store, project: str, dataset: Dataset, a: DatasetVersion,
+         b: DatasetVersion) -> DiffOut:
+    old = {(s, i): d for s, i, d, _ in item_entries(read_manifest(store, project, dataset, a))}
+    new = {(s, i): d for s, i, d, _ in item_entries(read_manifest(store, project, dataset, b))}
+    splits = {}
+    summary = {}
+    for split in SPLITS:
+        before = {i: d for (s, i), d in old.items() if s == split}
+        after = {i: d for (s, i), d in new.items() if s == split}
+        added = sorted(after.keys() - before.keys())
+        removed = sorted(before.keys() - after.keys())
+        changed = sorted(i for i in after.keys() & before.keys() if after[i] != before[i])
+        splits[split] = SplitDiff(added=added, removed=removed, changed=changed)
+        summary[split] = {
+            "added": len(added),
+            "removed": len(removed),
+            "changed": len(changed),
+            "unchanged": len(after.keys() & before.keys()) - len(changed),
+        }
+    return DiffOut(
+        dataset=dataset.name,
+        from_version=a.number,
+        to_version=b.number,
+        splits=splits,
+        summary=summary,
+    )
+
+
+def lineage(
+    session: Session,
+    store: Store,
+    project: str,
+    project_id: int,
+    dataset: Dataset,
+    v: DatasetVersion,
+    example_id: str,
+    signals: SignalMap,
+) -> LineageOut:
+    """From an exported example (an item's id, or a pair's `chosen>rejected` / `item:tweak`)
+    back to its items, their generation, feedback events, annotations and PII findings."""
+    if ">" in example_id:
+        ids = example_id.split(">", 1)
+        files = ["preference"]
+    elif example_id.endswith(":tweak"):
+        ids = [example_id[: -len(":tweak")]]
+        files = ["preference"]
+    else:
+        ids = [example_id]
+        files = []
+    where: dict[str, tuple[str, str]] = {}
+    for split, item_id, _, flags in item_entries(read_manifest(store, project, dataset, v)):
+        if item_id in ids:
+            where[item_id] = (split, flags)
+    if len(where) != len(ids):
+        raise NotFound(f"no example {example_id[:200]!r} in version {v.number} of {dataset.name!r}")
+    split, flags = where[ids[0]]
+    if not files:
+        files = [name for flag, name in (("e", "eval"), ("f", "finetune")) if flag in flags]
+    return LineageOut(
+        dataset=dataset.name,
+        version=v.number,
+        example_id=example_id,
+        split=split,
+        files=files,
+        items=[_item_lineage(session, project_id, item_id, signals) for item_id in ids],
+    )
+
+
+def _item_lineage(session: Session, project_id: int, item_id: str, signals: SignalMap) -> Any:
+    from app.models import Annotation, Event, Generation, Item
+    from app.payloads.datasets import AnnotationOut, ItemLineage
+    from app.services import events as event_service
+    from app.services import generations as generation_service
+    from app.services import items as item_service
+
+    item = session.scalar(
+        select(Item).where(Item.project_id == project_id, Item.external_id == item_id)
+    )
+    if item is None:
+        raise NotFound(f"item {item_id!r} of this example no longer exists (erased?)")
+    detail = item_service.item_detail(session, item, signals)
+    refs = [r for r in [item.generation_ref, *(d.generation_ref for d in
+                                               session.scalars(select(Item).where(
+                                                   Item.duplicate_of_id == item.id)))] if r]
+    generation = None
+    if item.generation_ref:
+        row = session.scalar(select(Generation).where(
+            Generation.project_id == project_id, Generation.external_id == item.generation_ref))
+        generation = generation_service.to_out(row) if row is not None else None
+    events = []
+    if refs:
+        for event in session.scalars(
+            select(Event).where(Event.project_id == project_id, Event.generation_ref.in_(refs))
+            .order_by(Event.occurred_at, Event.id)
+        ):
+            out = event_service.to_out(event, signals)
+            events.append(out.model_copy(update={"text": None}))
+    annotations = [
+        AnnotationOut(
+            kind=a.kind, ls_project_id=a.ls_project_id, ls_task_id=a.ls_task_id,
+            ls_annotation_id=a.ls_annotation_id, annotator=a.annotator, verdict=a.verdict,
+            failure_modes=list(a.failure_modes or []), correction=a.correction, rating=a.rating,
+            preference=a.preference, skipped=a.skipped, created_at=a.created_at,
+            updated_at=a.updated_at, deleted_at=a.deleted_at,
+        )
+        for a in session.scalars(
+            select(Annotation).where(Annotation.item_id == item.id).order_by(Annotation.id)
+        )
+    ]
+    return ItemLineage(item=detail, generation=generation, events=events,
+                       annotations=annotations)

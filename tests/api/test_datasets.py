@@ -1,0 +1,256 @@
+"""Datasets over HTTP: versions from growing data never leak the test split, diffs are right,
+rebuilds are byte-identical, files stream with ETag/304/Range, and bad input gets a clear 4xx.
+Embedded (SQLite, in-process queue) and PostgreSQL + RQ."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import Settings
+from tests.conftest import MakeTenant
+from tests.helpers import Tenant, conversation, event, generation, is_problem, run_jobs
+
+SCOPES = ("events:write", "events:read", "items:read", "datasets:read", "datasets:write")
+TASKS = [
+    ("export my invoices as a spreadsheet", "Billing, then Invoices, then Export as CSV"),
+    ("change the language of the app", "Settings, then Language, and pick one from the list"),
+    ("invite a colleague to my workspace", "Members, then Invite, and enter their address"),
+    ("turn on two-factor sign in", "Security, then Two-factor, and scan the code"),
+    ("archive an old project", "the project's menu, then Archive; it stays searchable"),
+    ("connect the calendar integration", "Integrations, then Calendar, and allow access"),
+    ("see last month's usage", "Usage, then pick the month in the date selector"),
+    ("cancel my subscription", "Billing, then Plan, then Cancel at the bottom"),
+]
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    # Conversations here differ only in their ticket number: exact-dedupe only, so that each
+    # stays its own item (dedupe has its own tests).
+    application = create_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
+    yield application
+    application.extensions["winnow.db"].dispose()
+
+
+@pytest.fixture
+def owner(make_tenant: MakeTenant) -> Tenant:
+    return make_tenant(scopes=SCOPES)
+
+
+def ask(i: int) -> tuple[str, str]:
+    task, answer = TASKS[i % len(TASKS)]
+    return (f"Ticket {1000 + i}: how do I {task}?",
+            f"For ticket {1000 + i}: open {answer}.")
+
+
+def add_conversations(client: FlaskClient, t: Tenant, ids: range, signal: str = "thumbs_up"
+                      ) -> None:
+    for i in ids:
+        gid = f"gen-{i}"
+        assert client.post("/v1/generations", json=generation(gid, feature="help"),
+                           headers=t.headers).status_code == 201
+        body = conversation(f"c-{i}", f"u-{i % 7}", *ask(i), generation_id=gid,
+                            conversation_id=f"conv-{i}")
+        resp = client.post("/v1/conversations", json=body, headers=t.headers)
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        resp = client.post("/v1/events", json=event(f"{signal}-{i}", signal, gid),
+                           headers=t.headers)
+        assert resp.status_code in (200, 201), resp.get_data(as_text=True)
+
+
+def build(app: Flask, client: FlaskClient, t: Tenant, name: str, message: str,
+          **extra: Any) -> dict[str, Any]:
+    resp = client.post(f"/v1/datasets/{name}/versions", json={"message": message, **extra},
+                       headers=t.headers)
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    number = resp.get_json()["version"]
+    assert resp.headers["Location"] == f"/v1/datasets/{name}/versions/{number}"
+    run_jobs(app)
+    versions = client.get(f"/v1/datasets/{name}/versions", headers=t.headers).get_json()["data"]
+    version: dict[str, Any] = versions[number - 1]
+    assert version["state"] == "ready", version
+    return version
+
+
+def manifest(client: FlaskClient, t: Tenant, name: str, v: int | str) -> dict[str, Any]:
+    resp = client.get(f"/v1/datasets/{name}/versions/{v}", headers=t.headers)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body: dict[str, Any] = json.loads(resp.get_data())
+    return body
+
+
+def ids(m: dict[str, Any], split: str) -> set[str]:
+    return {entry[0] for entry in m["items"][split]}
+
+
+def records(client: FlaskClient, t: Tenant, name: str, v: int, split: str, fmt: str
+            ) -> list[dict[str, Any]]:
+    resp = client.get(f"/v1/datasets/{name}/versions/{v}/files/{split}/{fmt}",
+                      headers=t.headers)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/x-ndjson"
+    data = resp.get_data()
+    assert resp.headers["ETag"] == f'"{hashlib.sha256(data).hexdigest()}"'
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def define(client: FlaskClient, t: Tenant, **fields: Any) -> dict[str, Any]:
+    body = {"name": "help-eval", "purpose": "eval",
+            "splits": {"train": 0.5, "validation": 0.2, "test": 0.3}, **fields}
+    resp = client.post("/v1/datasets", json=body, headers=t.headers)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    out: dict[str, Any] = resp.get_json()
+    return out
+
+
+def test_versions_from_growing_data_never_leak_the_test_split(
+    app: Flask, client: FlaskClient, owner: Tenant
+) -> None:
+    add_conversations(client, owner, range(0, 24))
+    run_jobs(app)
+    define(client, owner)
+    v1 = build(app, client, owner, "help-eval", "first cut")
+    m1 = manifest(client, owner, "help-eval", 1)
+    assert m1["version"] == 1 and m1["parent"] is None and m1["message"] == "first cut"
+    assert sum(len(ids(m1, s)) for s in ("train", "validation", "test")) == 24
+    assert all(ids(m1, s) for s in ("train", "validation", "test"))
+    assert v1["splits"]["test"]["items"] == len(ids(m1, "test"))
+
+    # Files match the manifest's checksums and carry what the issue asks for.
+    for split in ("train", "validation", "test"):
+        evals = records(client, owner, "help-eval", 1, split, "eval")
+        assert {r["id"] for r in evals} == ids(m1, split)
+        assert all(r["input"][0]["role"] == "user" and r["reference"].startswith("For ticket")
+                   for r in evals)
+        assert all(r["labels"]["signal"] == "positive" for r in evals)
+        assert all(r["source"]["model"] == "gpt-4o" and r["source"]["feature"] == "help"
+                   for r in evals)
+        tuned = records(client, owner, "help-eval", 1, split, "finetune")
+        assert [r["messages"][-1]["role"] for r in tuned] == ["assistant"] * len(evals)
+
+    # The data grows: new items, and new feedback on an old one.
+    first_train = sorted(ids(m1, "train"))[0]
+    resp = client.post("/v1/events", json=event("late-down", "thumbs_down",
+                                                f"gen-{first_train[2:]}"), headers=owner.headers)
+    assert resp.status_code in (200, 201)
+    add_conversations(client, owner, range(24, 60))
+    run_jobs(app)
+    build(app, client, owner, "help-eval", "more tickets")
+    m2 = manifest(client, owner, "help-eval", 2)
+    assert m2["parent"] == 1
+    for split in ("train", "validation", "test"):
+        assert ids(m1, split) <= ids(m2, split)  # sticky
+    for a, b in ((m1, m2), (m2, m1), (m2, m2)):
+        assert not ids(a, "test") & (ids(b, "train") | ids(b, "validation"))
+
+    # The diff: the 36 new items added, nothing removed, the re-voted item changed.
+    diff = client.get("/v1/datasets/help-eval/diff?from=1&to=2", headers=owner.headers)
+    assert diff.status_code == 200, diff.get_data(as_text=True)
+    d = diff.get_json()
+    for split in ("train", "validation", "test"):
+        assert set(d["splits"][split]["added"]) == ids(m2, split) - ids(m1, split)
+        assert d["splits"][split]["removed"] == []
+    assert sum(d["summary"][s]["added"] for s in d["summary"]) == 36
+    assert d["splits"]["train"]["changed"] == [first_train]
+
+    # Nothing new: a rebuild gives byte-identical data files.
+    build(app, client, owner, "help-eval", "rebuild")
+    m3 = manifest(client, owner, "help-eval", "latest")
+    assert m3["version"] == 3
+    for split in ("train", "validation", "test"):
+        assert m3["splits"][split]["files"] == m2["splits"][split]["files"]
+    assert m3["items"] == m2["items"]
+
+    # A deliberate holdout refresh: the old test items are in no split any more, and it says so.
+    add_conversations(client, owner, range(60, 90))
+    run_jobs(app)
+    v4 = build(app, client, owner, "help-eval", "new holdout", refresh_holdout=True)
+    m4 = manifest(client, owner, "help-eval", 4)
+    assert m4["refresh_holdout"] is True and v4["refresh_holdout"] is True
+    old_test = ids(m3, "test")
+    for split in ("train", "validation", "test"):
+        assert not old_test & ids(m4, split)
+    assert m4["excluded"]["retired"] == len(old_test)
+    assert ids(m4, "test") and ids(m4, "test") <= {f"c-{i}" for i in range(60, 90)}
+    for m in (m1, m2, m3):
+        for split in ("train", "validation"):
+            assert not ids(m4, "test") & ids(m, split)
+
+
+def test_files_stream_with_etag_304_and_range(
+    app: Flask, client: FlaskClient, owner: Tenant
+) -> None:
+    add_conversations(client, owner, range(0, 10))
+    run_jobs(app)
+    define(client, owner, splits={"train": 1.0, "validation": 0.0, "test": 0.0})
+    build(app, client, owner, "help-eval", "v1")
+    url = "/v1/datasets/help-eval/versions/1/files/train/eval"
+    full = client.get(url, headers=owner.headers)
+    etag = full.headers["ETag"]
+    data = full.get_data()
+    assert len(data) > 100
+    m = manifest(client, owner, "help-eval", 1)
+    assert etag == '"{}"'.format(m["splits"]["train"]["files"]["eval"]["sha256"])
+    same = client.get(url, headers={**owner.headers, "If-None-Match": etag})
+    assert same.status_code == 304 and not same.get_data()
+    part = client.get(url, headers={**owner.headers, "Range": "bytes=100-"})
+    assert part.status_code == 206 and part.get_data() == data[100:]
+    assert part.headers["Content-Range"] == f"bytes 100-{len(data) - 1}/{len(data)}"
+    whole = client.get("/v1/datasets/help-eval/versions/1", headers=owner.headers)
+    assert whole.headers["ETag"] == f'"{hashlib.sha256(whole.get_data()).hexdigest()}"'
+
+
+def test_bad_input_gets_a_clear_4xx(app: Flask, client: FlaskClient, owner: Tenant,
+                                    make_tenant: MakeTenant) -> None:
+    h = owner.headers
+    assert "no dataset 'nope'" in is_problem(client.get("/v1/datasets/nope", headers=h),
+                                             404)["detail"]
+    add_conversations(client, owner, range(0, 3))
+    run_jobs(app)
+    define(client, owner)
+    is_problem(client.post("/v1/datasets", json={"name": "help-eval", "purpose": "eval"},
+                           headers=h), 409)
+    for bad in ("../etc", "a/b", "UPPER", "", "x" * 65, ".hidden"):
+        problem = is_problem(client.post("/v1/datasets", json={"name": bad, "purpose": "eval"},
+                                         headers=h), 422)
+        assert problem["errors"][0]["field"] == "name"
+    is_problem(client.post("/v1/datasets", json={"name": "x", "purpose": "eval",
+                                                 "splits": {"train": 0.9, "test": 0.9}},
+                           headers=h), 422)
+    is_problem(client.post("/v1/datasets/help-eval/versions", json={}, headers=h), 422)
+    is_problem(client.post("/v1/datasets/help-eval/versions", data="{", headers=h,
+                           content_type="application/json"), 400)
+    assert "no ready version" in is_problem(
+        client.get("/v1/datasets/help-eval/versions/latest", headers=h), 404)["detail"]
+    build(app, client, owner, "help-eval", "v1")
+    base = "/v1/datasets/help-eval/versions"
+    for url, words in (
+        (f"{base}/7", "no version 7"),
+        (f"{base}/one", "a number or 'latest'"),
+        (f"{base}/1/files/holdout/eval", "no split 'holdout'"),
+        (f"{base}/1/files/train/parquet", "no format 'parquet'"),
+        (f"{base}/1/files/..%2F..%2Fmanifest.json/eval", ""),
+        ("/v1/datasets/..%2Fhelp-eval/versions/1", ""),
+        ("/v1/datasets/%2E%2E/versions/1", "dataset names are"),
+        ("/v1/datasets/help-eval/diff?from=1&to=9", "no version 9"),
+        (f"{base}/1/examples/c-999", "no example"),
+    ):
+        problem = is_problem(client.get(url, headers=h), 404)
+        assert words in problem["detail"], (url, problem)
+    is_problem(client.get("/v1/datasets/help-eval/diff?from=1", headers=h), 400)
+    # Scopes: a key without datasets:read cannot list or pull.
+    writer = make_tenant(scopes=("events:write",))
+    is_problem(client.get(f"{base}/1", headers=writer.headers), 403)
+    # Another project's key sees no such dataset.
+    other = make_tenant("other", scopes=SCOPES)
+    is_problem(client.get(f"{base}/1", headers=other.headers), 404)
+    # Nothing accepted was lost: version 1 is still there and whole.
+    assert manifest(client, owner, "help-eval", 1)["version"] == 1

@@ -1,0 +1,370 @@
+"""The build job: one immutable dataset version, streamed from the database into the store.
+
+Reads the project's curated items a chunk at a time (`source`), keeps those the definition
+selects (`select`), gives each its group's recorded split (drawing and recording new groups'
+splits as it goes: `splits`), and writes per split eval, fine-tune and preference JSONL plus one
+`manifest.json`. Memory stays flat: nothing but the current chunk (and the current
+conversation's items) is held; item ids go to temporary files and are poured into the manifest
+at the end. The same inputs give byte-identical data files (fixed order, sorted keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import select, update
+
+from app.models import Dataset, DatasetGroup, DatasetVersion, Project
+from app.models.base import utcnow
+from app.payloads.datasets import DatasetDefinition
+from app.services.projects import signal_map
+from workers import runtime
+from workers.curation.types import Turn
+from workers.datasets.formats import (
+    FORMATS,
+    Sink,
+    eval_record,
+    finetune_record,
+    line,
+    preference_record,
+)
+from workers.datasets.select import (
+    Candidate,
+    Labels,
+    alternative_pairs,
+    example_of,
+    group_hash,
+    group_key,
+    labels_of,
+    matches,
+    tweak_pair,
+)
+from workers.datasets.source import candidates
+from workers.datasets.splits import RETIRED, SPLITS, Ratios, assign
+from workers.datasets.store import Store
+
+log = logging.getLogger("winnow.datasets")
+BUILD = "workers.datasets.build.build_version"
+MANIFEST_FORMAT = "winnow-dataset/1"
+
+
+@dataclass
+class SplitOut:
+    name: str
+    sinks: dict[str, Sink]
+    ids: IO[bytes]
+    items: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    signals: Counter[str] = field(default_factory=Counter)
+    failure_modes: Counter[str] = field(default_factory=Counter)
+    corrected: int = 0
+    origins: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a build needs, read once from the version row."""
+
+    version_id: int
+    dataset_id: int
+    project: str
+    name: str
+    number: int
+    parent: int | None
+    message: str
+    refresh_holdout: bool
+    definition: DatasetDefinition
+    salt: str
+    holdouts: int
+
+
+def build_version(version_id: int) -> dict[str, Any]:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        version = session.get(DatasetVersion, version_id)
+        if version is None or version.state != "building":
+            return {}
+        dataset = session.get_one(Dataset, version.dataset_id)
+        project = session.get_one(Project, dataset.project_id)
+        signals = signal_map(project)
+        job = Job(
+            version_id,
+            dataset.id,
+            project.slug,
+            dataset.name,
+            version.number,
+            version.parent,
+            version.message,
+            version.refresh_holdout,
+            DatasetDefinition.model_validate(version.definition),
+            dataset.salt,
+            dataset.holdouts,
+        )
+        project_id = project.id
+    try:
+        manifest_sha, counts = Builder(job, Store.from_settings(rt.settings)).run(
+            project_id, signals
+        )
+    except Exception as exc:
+        own = type(exc).__module__.startswith(("workers", "app"))
+        error = f"{type(exc).__name__}: {exc}" if own else type(exc).__name__
+        log.exception("building %s version %d failed", job.name, job.number)
+        with rt.db.session() as session:
+            session.execute(
+                update(DatasetVersion)
+                .where(DatasetVersion.id == version_id, DatasetVersion.state == "building")
+                .values(state="failed", error=error[:300])
+            )
+        return {"state": "failed"}
+    with rt.db.session() as session:
+        session.execute(
+            update(DatasetVersion)
+            .where(DatasetVersion.id == version_id, DatasetVersion.state == "building")
+            .values(state="ready", built_at=utcnow(), manifest_sha256=manifest_sha, counts=counts)
+        )
+    log.info("built %s version %d: %s", job.name, job.number, counts)
+    return {"state": "ready", **counts}
+
+
+class Builder:
+    def __init__(self, job: Job, store: Store) -> None:
+        self.job = job
+        self.store = store
+        d = job.definition
+        self.ratios = Ratios(d.splits.train, d.splits.validation, d.splits.test)
+        self.excluded: Counter[str] = Counter()
+
+    def key(self, *parts: str | int) -> str:
+        return self.store.key(self.job.project, self.job.name, self.job.number, *parts)
+
+    def run(self, project_id: int, signals: Any) -> tuple[str, dict[str, Any]]:
+        rt = runtime.current()
+        chunk_size = rt.settings.dataset_chunk_size
+        selection = self.job.definition.selection
+        with ExitStack() as temporary:
+            with ExitStack() as files:
+                outs: dict[str, SplitOut] = {}
+                for split in SPLITS:
+                    sinks = {}
+                    for fmt in FORMATS:
+                        writer = self.store.writer(self.key(split, f"{fmt}.jsonl"))
+                        sinks[fmt] = Sink(files.enter_context(writer))
+                    ids = temporary.enter_context(tempfile.TemporaryFile())
+                    outs[split] = SplitOut(split, sinks, ids)
+                self.outs = outs
+                run: list[tuple[Candidate, Labels, str]] = []
+                conversation: str | None = None
+                for chunk in candidates(
+                    rt.db.sessions,
+                    project_id,
+                    signals,
+                    chunk_size,
+                    _redact_tweaks,
+                    since=selection.since,
+                    until=selection.until,
+                ):
+                    for c, labels, split in self.assign(chunk):
+                        if run and (c.conversation is None or c.conversation != conversation):
+                            self.flush(run)
+                            run = []
+                        conversation = c.conversation
+                        run.append((c, labels, split))
+                if run:
+                    self.flush(run)
+            # The data files are in place once `files` closes; the manifest goes last.
+            return self.write_manifest()
+
+    def assign(self, chunk: Sequence[Candidate]) -> Iterator[tuple[Candidate, Labels, str]]:
+        """The chunk's selected items with their splits; new groups are recorded."""
+        selection = self.job.definition.selection
+        chosen = []
+        for c in chunk:
+            labels = labels_of(c)
+            if matches(selection, c, labels):
+                chosen.append((c, labels, group_hash(self.job.salt, group_key(c, self.group_by))))
+            else:
+                self.excluded["not_selected"] += 1
+        if not chosen:
+            return
+        hashes = sorted({g for _, _, g in chosen})
+        rt = runtime.current()
+        with rt.db.session() as session:
+            recorded = dict(
+                session.execute(
+                    select(DatasetGroup.group_hash, DatasetGroup.split).where(
+                        DatasetGroup.dataset_id == self.job.dataset_id,
+                        DatasetGroup.group_hash.in_(hashes),
+                    )
+                ).all()
+            )
+            result = assign(
+                hashes, recorded, self.job.salt, self.ratios, holdouts=self.job.holdouts
+            )
+            session.add_all(
+                DatasetGroup(
+                    dataset_id=self.job.dataset_id,
+                    group_hash=g,
+                    split=result.groups[g],
+                    since_version=self.job.number,
+                )
+                for g in result.new_groups
+            )
+        for c, labels, g in chosen:
+            split = result.groups[g]
+            if split == RETIRED:
+                self.excluded["retired"] += 1
+                continue
+            yield c, labels, split
+
+    @property
+    def group_by(self) -> str:
+        return self.job.definition.group_by
+
+    def flush(self, run: Sequence[tuple[Candidate, Labels, str]]) -> None:
+        """Write one conversation's items (in id order) and then its preference pairs."""
+        split_of = {c.external_id: split for c, _, split in run}
+        pairs = alternative_pairs([(c, labels) for c, labels, _ in run]) if len(run) > 1 else []
+        pairs += [p for c, labels, _ in run if (p := tweak_pair(c, labels)) is not None]
+        pair_lines: dict[str, list[bytes]] = {}
+        placed = []
+        for pair in sorted(pairs, key=lambda p: p.id):
+            split = split_of[pair.items[0]]
+            if split_of[pair.items[1]] != split:
+                self.excluded["pairs_straddling_splits"] += 1
+                continue
+            record = preference_record(pair)
+            if record is None:
+                continue
+            data = line(record)
+            placed.append((split, pair.origin, data))
+            for item in set(pair.items):
+                pair_lines.setdefault(item, []).append(data)
+        for c, labels, split in run:
+            out = self.outs[split]
+            example = example_of(c, labels)
+            ev = eval_record(example)
+            ft = finetune_record(example)
+            digest = hashlib.sha256()
+            flags = ""
+            if ev is not None:
+                data = line(ev)
+                out.sinks["eval"].add(data)
+                digest.update(data)
+                flags += "e"
+            if ft is not None:
+                data = line(ft)
+                out.sinks["finetune"].add(data)
+                digest.update(data)
+                flags += "f"
+            for data in pair_lines.get(c.external_id, ()):
+                digest.update(data)
+            out.ids.write(orjson.dumps([c.external_id, digest.hexdigest()[:16], flags]))
+            out.ids.write(b"\n")
+            out.items += 1
+            out.verdicts[labels.verdict or "none"] += 1
+            out.signals[labels.signal or "none"] += 1
+            out.failure_modes.update(labels.failure_modes)
+            out.corrected += labels.correction is not None
+        for split, origin, data in placed:
+            self.outs[split].sinks["preference"].add(data)
+            self.outs[split].origins[origin] += 1
+
+    def write_manifest(self) -> tuple[str, dict[str, Any]]:
+        job = self.job
+        splits: dict[str, Any] = {}
+        counts: dict[str, Any] = {}
+        for split, out in self.outs.items():
+            files = {
+                fmt: {
+                    "path": f"{split}/{fmt}.jsonl",
+                    "sha256": sink.digest.hexdigest(),
+                    "bytes": sink.bytes,
+                    "records": sink.records,
+                }
+                for fmt, sink in out.sinks.items()
+            }
+            splits[split] = {
+                "items": out.items,
+                "labels": {
+                    "verdict": dict(sorted(out.verdicts.items())),
+                    "signal": dict(sorted(out.signals.items())),
+                    "failure_modes": dict(sorted(out.failure_modes.items())),
+                    "corrected": out.corrected,
+                    "preference_origin": dict(sorted(out.origins.items())),
+                },
+                "files": files,
+            }
+            counts[split] = {"items": out.items, **{f: files[f]["records"] for f in FORMATS}}
+        head = {
+            "format": MANIFEST_FORMAT,
+            "dataset": job.name,
+            "project": job.project,
+            "version": job.number,
+            "parent": job.parent,
+            "created_at": _iso(utcnow()),
+            "message": job.message,
+            "refresh_holdout": job.refresh_holdout,
+            "holdout": job.holdouts,
+            "definition": job.definition.model_dump(mode="json"),
+            "split_salt": job.salt,
+            "group_hash": "sha256(split_salt + NUL + key)[:32]; key = conversation:<id>, "
+            "user:<id> or item:<id>",
+            "splits": splits,
+            "excluded": dict(sorted(self.excluded.items())),
+            "erasures": [],
+        }
+        with self.store.writer(self.key("manifest.json")) as raw:
+            sink = Sink(raw)
+            write_manifest(sink, head, {s: _rewind(o.ids) for s, o in self.outs.items()})
+        counts["excluded"] = head["excluded"]
+        return sink.digest.hexdigest(), counts
+
+
+def write_manifest(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[bytes]]) -> None:
+    """The head as indented JSON, then `items` ({split: [[id, digest, flags], ...]}) streamed,
+    one entry per line, so a manifest of a million items is never held in memory."""
+    text = orjson.dumps(head, option=orjson.OPT_INDENT_2)
+    sink.add(text[:-2] + b',\n  "items": {')
+    for n, (split, entries) in enumerate(items.items()):
+        sink.add(b"," if n else b"")
+        sink.add(b"\n    " + orjson.dumps(split) + b": [")
+        first = True
+        for entry in entries:
+            sink.add((b"\n      " if first else b",\n      ") + entry.rstrip(b"\n"))
+            first = False
+        sink.add(b"]" if first else b"\n    ]")
+    sink.add(b"\n  }\n}\n")
+
+
+def _rewind(handle: IO[bytes]) -> Iterator[bytes]:
+    handle.seek(0)
+    yield from handle
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _redact_tweaks(tweaks: dict[int, str]) -> dict[int, str]:
+    """A tweak's text arrived raw with its event: screened here with curation's PII screener
+    before it can reach a file. A tweak the policy would reject gives no pair."""
+    screener = runtime.current().pipeline.stages[0].screener  # type: ignore[attr-defined]
+    screener.prime(list(tweaks.values()))
+    out = {}
+    try:
+        for item_id, text in tweaks.items():
+            screened = screener.screen([Turn("assistant", text)])
+            if not screened.rejected_types:
+                out[item_id] = screened.turns[0].text
+    finally:
+        screener.unprime()
+    return out

@@ -1,0 +1,275 @@
+"""Which curated items a dataset takes, and what their examples and preference pairs are (pure:
+the build job reads the database into `Candidate`s and writes what these functions return).
+
+An item's labels come from its annotations when it has any (the annotators' majority verdict,
+the failure modes most of them named, the latest correction) and from its users' feedback
+otherwise, so a dataset works from feedback signals alone where nothing was annotated.
+
+Preference pairs come from:
+- a `tweak`: the user's edit of the answer is chosen over the answer, unless annotators who
+  compared the two preferred the original (origin `tweak`, or `annotator` when they decided);
+- alternatives: answers to the same prompt in one conversation (regenerations, A/B answers,
+  imported comparisons). Within them, a `rank` the user gave orders first (origin `ranking`),
+  then the annotators' verdicts (`annotator`), then the users' net feedback (`regenerate` when
+  the worse answer was regenerated, else `feedback`). Answers nothing orders are not paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+from typing import Any
+
+from app.feedback import Signal
+from app.payloads.datasets import Selection
+from workers.datasets.formats import Example, Pair
+
+
+@dataclass(frozen=True)
+class Review:
+    """One annotator's (non-deleted, non-skipped) annotation of the item."""
+
+    kind: str  # review | pairwise
+    verdict: str | None = None
+    failure_modes: Sequence[str] = ()
+    correction: str | None = None
+    preference: str | None = None  # original | tweaked (pairwise)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item_id: int
+    external_id: str
+    conversation: str | None
+    user_id: str | None
+    occurred_at: datetime
+    turns: Sequence[Mapping[str, Any]]  # redacted: [{"role", "text"}]
+    generation: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    prompt: str | None = None
+    prompt_version: str | None = None
+    feature: str | None = None
+    score: float | None = None  # mean signal score of the users' feedback, -2..+2
+    regenerated: bool = False
+    rank: int | None = None  # best rank a user gave its generation (1 = best)
+    tweak: str | None = None  # the user's edit of the answer, already PII-redacted
+    reviews: Sequence[Review] = ()
+
+
+@dataclass(frozen=True)
+class Labels:
+    verdict: str | None
+    agreement: float | None  # percent agreement on the verdict; None with fewer than 2
+    failure_modes: tuple[str, ...]
+    correction: str | None
+    preference: str | None  # pairwise majority: original | tweaked
+    signal: str | None
+
+
+def signal_of(score: float | None) -> str | None:
+    """The net signal of a mean score (-2..+2), rounded to the nearest step."""
+    if score is None:
+        return None
+    if score >= 1.5:
+        return Signal.STRONG_POSITIVE.value
+    if score >= 0.5:
+        return Signal.POSITIVE.value
+    if score > -0.5:
+        return Signal.NEUTRAL.value
+    if score > -1.5:
+        return Signal.NEGATIVE.value
+    return Signal.STRONG_NEGATIVE.value
+
+
+def _majority(values: Iterable[str]) -> str | None:
+    counts = Counter(values).most_common()
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return None
+    return counts[0][0]
+
+
+def labels_of(c: Candidate) -> Labels:
+    reviews = [r for r in c.reviews if r.kind == "review"]
+    verdicts = [r.verdict for r in reviews if r.verdict in ("good", "bad")]
+    verdict = _majority(v for v in verdicts if v)
+    agreement = None
+    if len(verdicts) >= 2:
+        pairs = [a == b for a, b in combinations(verdicts, 2)]
+        agreement = round(sum(pairs) / len(pairs), 4)
+    named = Counter(m for r in reviews for m in set(r.failure_modes))
+    modes = tuple(sorted(m for m, n in named.items() if reviews and n * 2 >= len(reviews)))
+    corrections = [r for r in reviews if r.correction is not None and r.correction.strip()]
+    correction = None
+    if corrections:
+        latest = max(corrections, key=lambda r: (r.updated_at is not None, r.updated_at))
+        correction = latest.correction
+    preference = _majority(r.preference for r in c.reviews if r.kind == "pairwise" and r.preference)
+    return Labels(verdict, agreement, modes, correction, preference, signal_of(c.score))
+
+
+def _ref_matches(wanted: Sequence[str], name: str | None, version: str | None) -> bool:
+    if name is None:
+        return False
+    for ref in wanted:
+        want_name, at, want_version = ref.partition("@")
+        if want_name == name and (not at or want_version == version):
+            return True
+    return False
+
+
+def matches(selection: Selection, c: Candidate, labels: Labels) -> bool:
+    s = selection
+    if s.since is not None and c.occurred_at < s.since:
+        return False
+    if s.until is not None and c.occurred_at >= s.until:
+        return False
+    if s.verdicts is not None and labels.verdict not in s.verdicts:
+        return False
+    if s.failure_modes is not None and not set(s.failure_modes) & set(labels.failure_modes):
+        return False
+    if s.signals is not None and labels.signal not in s.signals:
+        return False
+    if s.min_agreement is not None and (
+        labels.agreement is None or labels.agreement < s.min_agreement
+    ):
+        return False
+    if s.features is not None and c.feature not in s.features:
+        return False
+    if s.models is not None and not _ref_matches(s.models, c.model, c.model_version):
+        return False
+    return s.prompts is None or _ref_matches(s.prompts, c.prompt, c.prompt_version)
+
+
+def group_key(c: Candidate, group_by: str) -> str:
+    """The group an item belongs to; an item without a conversation (or user) is its own."""
+    if group_by == "user" and c.user_id:
+        return f"user:{c.user_id}"
+    if group_by == "conversation" and c.conversation:
+        return f"conversation:{c.conversation}"
+    return f"item:{c.external_id}"
+
+
+def group_hash(salt: str, key: str) -> str:
+    """What is recorded for a group: a salted hash, never the conversation or user id itself."""
+    return hashlib.sha256(f"{salt}\x00{key}".encode()).hexdigest()[:32]
+
+
+def messages(turns: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [{"role": str(t["role"]), "content": str(t["text"])} for t in turns]
+
+
+def source_of(c: Candidate) -> dict[str, Any]:
+    return {
+        "item": c.external_id,
+        "generation": c.generation,
+        "model": c.model,
+        "model_version": c.model_version,
+        "prompt": c.prompt,
+        "prompt_version": c.prompt_version,
+        "feature": c.feature,
+    }
+
+
+def example_of(c: Candidate, labels: Labels) -> Example:
+    return Example(
+        id=c.external_id,
+        messages=messages(c.turns),
+        verdict=labels.verdict,
+        failure_modes=labels.failure_modes,
+        correction=labels.correction,
+        signal=labels.signal,
+        source=source_of(c),
+    )
+
+
+def _prompt_and_answer(c: Candidate) -> tuple[list[dict[str, str]], str] | None:
+    turns = messages(c.turns)
+    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
+    if last is None or last == 0:
+        return None
+    return turns[:last], turns[last]["content"]
+
+
+def tweak_pair(c: Candidate, labels: Labels) -> Pair | None:
+    parts = _prompt_and_answer(c)
+    if parts is None or not c.tweak or not c.tweak.strip():
+        return None
+    prompt, answer = parts
+    if c.tweak == answer:
+        return None
+    if labels.preference == "original":
+        return Pair(
+            f"{c.external_id}:tweak",
+            prompt,
+            answer,
+            c.tweak,
+            "annotator",
+            (c.external_id, c.external_id),
+        )
+    origin = "annotator" if labels.preference == "tweaked" else "tweak"
+    return Pair(
+        f"{c.external_id}:tweak", prompt, c.tweak, answer, origin, (c.external_id, c.external_id)
+    )
+
+
+def _order(a: Candidate, la: Labels, b: Candidate, lb: Labels) -> tuple[int, str] | None:
+    """+1 if a is better, -1 if b is, with the origin of the decision; None if undecided."""
+    if a.rank is not None and b.rank is not None and a.rank != b.rank:
+        return (1 if a.rank < b.rank else -1), "ranking"
+    if la.verdict and lb.verdict and la.verdict != lb.verdict:
+        return (1 if la.verdict == "good" else -1), "annotator"
+    if a.score is not None and b.score is not None and a.score != b.score:
+        better = 1 if a.score > b.score else -1
+        worse = b if better == 1 else a
+        return better, "regenerate" if worse.regenerated else "feedback"
+    return None
+
+
+@dataclass
+class Alternatives:
+    """Answers to one prompt within one conversation."""
+
+    prompt: list[dict[str, str]]
+    members: list[tuple[Candidate, Labels, str]] = field(default_factory=list)
+
+
+def alternative_pairs(run: Sequence[tuple[Candidate, Labels]]) -> list[Pair]:
+    """Pairs among the items of one conversation that answer the same prompt differently."""
+    by_prompt: dict[bytes, Alternatives] = {}
+    for c, labels in run:
+        parts = _prompt_and_answer(c)
+        if parts is None:
+            continue
+        prompt, answer = parts
+        key = repr(prompt).encode()
+        alt = by_prompt.setdefault(key, Alternatives(prompt))
+        alt.members.append((c, labels, answer))
+    pairs = []
+    for alt in by_prompt.values():
+        for (a, la, answer_a), (b, lb, answer_b) in combinations(alt.members, 2):
+            if answer_a == answer_b:
+                continue
+            decided = _order(a, la, b, lb)
+            if decided is None:
+                continue
+            better, origin = decided
+            (win, win_answer), (lose, lose_answer) = (
+                ((a, answer_a), (b, answer_b)) if better == 1 else ((b, answer_b), (a, answer_a))
+            )
+            pairs.append(
+                Pair(
+                    f"{win.external_id}>{lose.external_id}",
+                    alt.prompt,
+                    win_answer,
+                    lose_answer,
+                    origin,
+                    (win.external_id, lose.external_id),
+                )
+            )
+    return sorted(pairs, key=lambda p: p.id)

@@ -1,0 +1,176 @@
+"""Reading a project's curated items for a build, a chunk per round trip, as `Candidate`s.
+
+Two keyset-paginated passes, so no cursor stays open and memory stays flat however many items
+there are: items without a conversation (in id order), then items with one, in (conversation,
+id) order so the alternatives of a conversation arrive together. Each chunk brings its items'
+generation, feedback (their own and their duplicates'), best rank, tweak and annotations in a
+few batched queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, tuple_
+
+from app.feedback import SignalMap
+from app.models import Annotation, Event, Generation, Item
+from app.models.item import ACCEPTED_STATES
+from workers.datasets.select import Candidate, Review
+from workers.labelstudio.pairs import tweaks_of
+from workers.labelstudio.push import feedback_of, generation_refs
+
+COLUMNS = (
+    Item.id,
+    Item.external_id,
+    Item.conversation_ref,
+    Item.user_id,
+    Item.occurred_at,
+    Item.redacted,
+    Item.generation_ref,
+    Generation.model_name,
+    Generation.model_version,
+    Generation.prompt_id,
+    Generation.prompt_version,
+    Generation.feature,
+)
+
+Redactor = Callable[[dict[int, str]], dict[int, str]]
+
+
+def candidates(
+    sessions: Callable[[], Any],
+    project_id: int,
+    signals: SignalMap,
+    chunk_size: int,
+    redact: Redactor,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[list[Candidate]]:
+    """Chunks of candidates: conversation-less items first, then by conversation."""
+    base = (
+        select(*COLUMNS)
+        .outerjoin(
+            Generation,
+            and_(
+                Generation.project_id == Item.project_id,
+                Generation.external_id == Item.generation_ref,
+            ),
+        )
+        .where(
+            Item.project_id == project_id,
+            Item.state.in_(ACCEPTED_STATES),
+            Item.redacted.is_not(None),
+        )
+    )
+    if since is not None:
+        base = base.where(Item.occurred_at >= since)
+    if until is not None:
+        base = base.where(Item.occurred_at < until)
+
+    last_id = 0
+    while True:
+        with sessions() as session:
+            rows = session.execute(
+                base.where(Item.conversation_ref.is_(None), Item.id > last_id)
+                .order_by(Item.id)
+                .limit(chunk_size)
+            ).all()
+            if not rows:
+                break
+            last_id = rows[-1][0]
+            yield _enrich(session, project_id, signals, rows, redact)
+    after: tuple[str, int] | None = None
+    while True:
+        with sessions() as session:
+            query = base.where(Item.conversation_ref.is_not(None))
+            if after is not None:
+                query = query.where(tuple_(Item.conversation_ref, Item.id) > after)
+            rows = session.execute(
+                query.order_by(Item.conversation_ref, Item.id).limit(chunk_size)
+            ).all()
+            if not rows:
+                break
+            after = (rows[-1][2], rows[-1][0])
+            yield _enrich(session, project_id, signals, rows, redact)
+
+
+def _enrich(
+    session: Any, project_id: int, signals: SignalMap, rows: Sequence[Any], redact: Redactor
+) -> list[Candidate]:
+    own = {r[0]: r[6] for r in rows}
+    feedback = feedback_of(session, project_id, own)
+    ranks = _ranks(session, project_id, [r for r in own.values() if r])
+    tweaks = tweaks_of(session, project_id, generation_refs(session, own))
+    redacted_tweaks = redact(tweaks) if tweaks else {}
+    reviews = _reviews(session, list(own))
+    out = []
+    for r in rows:
+        item_id = r[0]
+        fb = feedback[item_id]
+        out.append(
+            Candidate(
+                item_id=item_id,
+                external_id=r[1],
+                conversation=r[2],
+                user_id=r[3],
+                occurred_at=r[4],
+                turns=r[5],
+                generation=r[6],
+                model=r[7],
+                model_version=r[8],
+                prompt=r[9],
+                prompt_version=r[10],
+                feature=r[11],
+                score=fb.score(signals),
+                regenerated=bool(fb.by_type.get("regenerate")),
+                rank=ranks.get(r[6]) if r[6] else None,
+                tweak=redacted_tweaks.get(item_id),
+                reviews=reviews.get(item_id, ()),
+            )
+        )
+    return out
+
+
+def _ranks(session: Any, project_id: int, refs: list[str]) -> dict[str, int]:
+    if not refs:
+        return {}
+    rows = session.execute(
+        select(Event.generation_ref, func.min(Event.rank))
+        .where(
+            Event.project_id == project_id,
+            Event.type == "rank",
+            Event.generation_ref.in_(refs),
+        )
+        .group_by(Event.generation_ref)
+    )
+    return {ref: rank for ref, rank in rows if rank is not None}
+
+
+def _reviews(session: Any, item_ids: list[int]) -> dict[int, list[Review]]:
+    rows = session.execute(
+        select(
+            Annotation.item_id,
+            Annotation.kind,
+            Annotation.verdict,
+            Annotation.failure_modes,
+            Annotation.correction,
+            Annotation.preference,
+            Annotation.updated_at,
+        )
+        .where(
+            Annotation.item_id.in_(item_ids),
+            Annotation.deleted_at.is_(None),
+            Annotation.skipped.is_(False),
+        )
+        .order_by(Annotation.item_id, Annotation.id)
+    )
+    out: dict[int, list[Review]] = {}
+    for item_id, kind, verdict, modes, correction, preference, updated in rows:
+        out.setdefault(item_id, []).append(
+            Review(kind, verdict, tuple(modes or ()), correction, preference, updated)
+        )
+    return out
