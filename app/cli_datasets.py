@@ -1,0 +1,400 @@
+"""`winnow datasets`: define, build, list, diff, trace, pull and verify dataset versions.
+
+Everything but `pull` and `verify` works on this installation's database (like the other admin
+commands); `pull` and `verify` are what an eval job runs: over HTTP with an API key holding
+`datasets:read`, checking every file against the manifest's sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from flask.cli import with_appcontext
+from pydantic import ValidationError
+
+from app.cli_curation import _db, _fail, _project_id
+
+
+def _service() -> Any:
+    from app.services import datasets
+
+    return datasets
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    name, at, version = ref.partition("@")
+    if not name:
+        _fail(f"{ref!r}: expected NAME or NAME@VERSION (VERSION a number or 'latest')")
+    return name, version if at else "latest"
+
+
+def _run(fn: Any) -> Any:
+    from app.services.errors import ServiceError
+
+    try:
+        return fn()
+    except ServiceError as exc:
+        _fail(str(exc))
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@click.group()
+def datasets() -> None:
+    """Versioned eval and fine-tune datasets (see docs/datasets.md)."""
+
+
+@datasets.command("define")
+@click.argument("file", type=click.File("r"))
+@click.option("--project", "slug", required=True, help="Project slug.")
+@with_appcontext
+def datasets_define(file: Any, slug: str) -> None:
+    """Create or update a dataset from a YAML (or JSON) definition FILE ('-' for stdin).
+
+    \b
+    name: support-eval
+    purpose: eval            # eval | finetune | preference
+    selection:               # every criterion given must hold
+      verdicts: [good]
+      signals: [positive, strong_positive]
+      models: [gpt-4o@2024-08-06]
+      since: 2026-01-01T00:00:00Z
+    splits: {train: 0.8, validation: 0.1, test: 0.1}
+    group_by: conversation   # or user
+    """
+    from app.api.errors import field_errors
+    from app.payloads.datasets import from_yaml
+
+    try:
+        definition = from_yaml(file.read())
+    except ValidationError as exc:
+        _fail("; ".join(f"{e['field'] or '(file)'}: {e['detail']}" for e in field_errors(exc)))
+    except ValueError as exc:
+        _fail(str(exc))
+    project_id = _project_id(slug)
+    svc = _service()
+
+    def apply() -> str:
+        from app.services.errors import NotFound
+
+        with _db().session() as session:
+            try:
+                svc.get_dataset(session, project_id, definition.name)
+            except NotFound:
+                svc.create_dataset(session, project_id, definition)
+                return "created"
+            svc.update_dataset(session, project_id, definition.name, definition)
+            return "updated"
+
+    click.echo(f"{_run(apply)} dataset {definition.name}")
+
+
+@datasets.command("list")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def datasets_list(slug: str) -> None:
+    """The project's datasets with their newest ready version."""
+    project_id = _project_id(slug)
+    svc = _service()
+    with _db().session() as session:
+        rows = [svc.dataset_out(session, d) for d in svc.list_datasets(session, project_id)]
+    for d in rows:
+        latest = d.latest if d.latest is not None else "-"
+        click.echo(f"{d.name}\t{d.purpose}\tlatest={latest}\tversions={d.versions}")
+
+
+@datasets.command("show")
+@click.argument("name")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def datasets_show(name: str, slug: str) -> None:
+    """A dataset's definition and versions, as JSON."""
+    project_id = _project_id(slug)
+    svc = _service()
+
+    def read() -> Any:
+        with _db().session() as session:
+            dataset = svc.get_dataset(session, project_id, name)
+            out = svc.dataset_out(session, dataset).model_dump(mode="json")
+            out["version_list"] = [svc.version_out(dataset, v).model_dump(mode="json")
+                                   for v in svc.list_versions(session, dataset)]
+            return out
+
+    click.echo(json.dumps(_run(read), indent=2))
+
+
+@datasets.command("build")
+@click.argument("name")
+@click.option("--project", "slug", required=True)
+@click.option("-m", "--message", required=True, help="Why this version (like a commit).")
+@click.option("--refresh-holdout", is_flag=True,
+              help="Retire the current test split and draw a new one from unseen items.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for the build (a worker must be running unless embedded).")
+@with_appcontext
+def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
+                   wait: bool) -> None:
+    """Build a new immutable version of NAME (an RQ job, run here when embedded)."""
+    from workers import runtime
+
+    project_id = _project_id(slug)
+    svc = _service()
+    queue = runtime.current().queue
+
+    def request() -> Any:
+        with _db().session() as session:
+            return svc.request_version(session, project_id, name, message, refresh_holdout,
+                                       queue)
+
+    version = _run(request)
+    svc.enqueue_build(queue, version)
+    click.echo(f"{name} version {version.number}: building (job {version.job_id})")
+    if not wait:
+        return
+    while True:
+        with _db().session() as session:
+            from app.models import DatasetVersion
+
+            row = session.get_one(DatasetVersion, version.id)
+            state, error, counts = row.state, row.error, row.counts
+        if state != "building":
+            break
+        time.sleep(0.5)
+    if state == "failed":
+        _fail(f"{name} version {version.number} failed: {error}")
+    summary = ", ".join(f"{s} {c['items']}" for s, c in (counts or {}).items() if s != "excluded")
+    click.echo(f"{name} version {version.number}: ready ({summary})")
+
+
+@datasets.command("versions")
+@click.argument("name")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def datasets_versions(name: str, slug: str) -> None:
+    """A dataset's versions: number, state, counts per split, message."""
+    project_id = _project_id(slug)
+    svc = _service()
+
+    def read() -> Any:
+        with _db().session() as session:
+            dataset = svc.get_dataset(session, project_id, name)
+            return [svc.version_out(dataset, v) for v in svc.list_versions(session, dataset)]
+
+    for v in _run(read):
+        splits = " ".join(f"{s}={c.items}" for s, c in (v.splits or {}).items())
+        flag = " [holdout refreshed]" if v.refresh_holdout else ""
+        click.echo(f"{v.version}\t{v.state}\t{splits}\t{v.message}{flag}")
+
+
+@datasets.command("diff")
+@click.argument("name")
+@click.argument("old")
+@click.argument("new")
+@click.option("--project", "slug", required=True)
+@click.option("--ids", "show_ids", is_flag=True, help="List the ids, not only the counts.")
+@with_appcontext
+def datasets_diff(name: str, old: str, new: str, slug: str, show_ids: bool) -> None:
+    """Items added, removed and changed per split between versions OLD and NEW."""
+    from workers.datasets.store import Store
+
+    project_id = _project_id(slug)
+    svc = _service()
+
+    def compute() -> Any:
+        from app.cli_curation import _settings
+
+        with _db().session() as session:
+            dataset = svc.get_dataset(session, project_id, name)
+            a = svc.get_version(session, dataset, old, ready=True)
+            b = svc.get_version(session, dataset, new, ready=True)
+        return svc.diff(Store.from_settings(_settings()), slug, dataset, a, b)
+
+    d = _run(compute)
+    for split, counts in d.summary.items():
+        click.echo(f"{split}: " + " ".join(f"{k}={v}" for k, v in counts.items()))
+        if show_ids:
+            for kind in ("added", "removed", "changed"):
+                for item in getattr(d.splits[split], kind):
+                    click.echo(f"  {kind[0].upper()} {item}")
+
+
+@datasets.command("lineage")
+@click.argument("ref")
+@click.argument("example_id")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def datasets_lineage(ref: str, example_id: str, slug: str) -> None:
+    """Where EXAMPLE_ID of NAME@VERSION came from: items, events, annotations, PII findings."""
+    from app.cli_curation import _settings
+    from app.models import Project
+    from app.services.projects import signal_map
+    from workers.datasets.store import Store
+
+    name, version = _split_ref(ref)
+    project_id = _project_id(slug)
+    svc = _service()
+
+    def trace() -> Any:
+        with _db().session() as session:
+            dataset = svc.get_dataset(session, project_id, name)
+            v = svc.get_version(session, dataset, version, ready=True)
+            project = session.get_one(Project, project_id)
+            return svc.lineage(session, Store.from_settings(_settings()), slug, project_id,
+                               dataset, v, example_id, signal_map(project))
+
+    click.echo(_run(trace).model_dump_json(indent=2))
+
+
+# --- what an eval job runs ------------------------------------------------------------------
+
+
+def _problem(resp: Any) -> str:
+    try:
+        body = resp.json()
+        return f"{resp.status_code} {body.get('title', '')}: {body.get('detail', '')}"
+    except ValueError:
+        return f"HTTP {resp.status_code}"
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+@datasets.command("pull")
+@click.argument("ref")
+@click.option("-o", "--output", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Directory to write into.")
+@click.option("--split", "splits", multiple=True,
+              type=click.Choice(["train", "validation", "test"]),
+              help="Repeatable [default: every split].")
+@click.option("--format", "formats", multiple=True,
+              type=click.Choice(["eval", "finetune", "preference"]),
+              help="Repeatable [default: every format].")
+@click.option("--url", envvar="WINNOW_URL", default="http://127.0.0.1:8000", show_default=True,
+              help="The Winnow server [env WINNOW_URL].")
+@click.option("--key", envvar="WINNOW_API_KEY", required=True,
+              help="An API key with datasets:read [env WINNOW_API_KEY].")
+def datasets_pull(ref: str, out_dir: Path, splits: tuple[str, ...], formats: tuple[str, ...],
+                  url: str, key: str) -> None:
+    """Download NAME@VERSION (VERSION a number or 'latest') into a directory and verify every
+    file's sha256 against the manifest. Files already there and intact are not downloaded
+    again; an interrupted download resumes. Exits 1 if any checksum does not match.
+    """
+    import httpx
+
+    name, version = _split_ref(ref)
+    transport = httpx.HTTPTransport(retries=3)
+    with httpx.Client(base_url=url.rstrip("/"), transport=transport, timeout=60.0,
+                      headers={"Authorization": f"Bearer {key}"}) as client:
+        try:
+            resp = client.get(f"/v1/datasets/{name}/versions/{version}")
+        except httpx.HTTPError as exc:
+            _fail(f"cannot reach {url}: {type(exc).__name__}")
+        if resp.status_code != 200:
+            _fail(f"{ref}: {_problem(resp)}")
+        raw = resp.content
+        etag = resp.headers.get("ETag", "").strip('"')
+        if etag and hashlib.sha256(raw).hexdigest() != etag:
+            _fail(f"{ref}: the manifest does not match its checksum (corrupted in transit?)")
+        manifest = orjson.loads(raw)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "manifest.json").write_bytes(raw)
+        bad = []
+        number = manifest["version"]
+        for split in splits or tuple(manifest["splits"]):
+            for fmt in formats or tuple(manifest["splits"][split]["files"]):
+                entry = manifest["splits"][split]["files"][fmt]
+                ok = _pull_file(client, f"/v1/datasets/{name}/versions/{number}/files/{split}/"
+                                f"{fmt}", out_dir / entry["path"], entry)
+                if not ok:
+                    bad.append(entry["path"])
+    if bad:
+        _fail(f"checksum mismatch for {', '.join(bad)}: the files were removed; pull again, and "
+              "report it if it persists (the stored file may be corrupted)")
+    click.echo(f"pulled {name}@{number} into {out_dir}: checksums verified")
+
+
+def _pull_file(client: Any, path: str, dest: Path, entry: dict[str, Any]) -> bool:
+    import httpx
+
+    if dest.exists() and _sha256(dest) == (entry["sha256"], entry["bytes"]):
+        click.echo(f"{entry['path']}: up to date")
+        return True
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    digest = hashlib.sha256()
+    have = 0
+    headers = {}
+    if partial.exists() and 0 < partial.stat().st_size < entry["bytes"]:
+        with partial.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+                have += len(block)
+        headers = {"Range": f"bytes={have}-", "If-Range": f'"{entry["sha256"]}"'}
+    try:
+        with client.stream("GET", path, headers=headers) as resp:
+            if resp.status_code == 206:
+                click.echo(f"{entry['path']}: resumed at byte {have}")
+            elif resp.status_code == 200 and have:
+                digest, have = hashlib.sha256(), 0  # the server sent it whole
+            elif resp.status_code not in (200, 206):
+                resp.read()
+                _fail(f"{entry['path']}: {_problem(resp)}")
+            with partial.open("ab" if have else "wb") as out:
+                for block in resp.iter_bytes(1 << 20):
+                    out.write(block)
+                    digest.update(block)
+                    have += len(block)
+    except httpx.HTTPError as exc:
+        _fail(f"{entry['path']}: download interrupted ({type(exc).__name__}); run pull again "
+              "to resume")
+    if digest.hexdigest() != entry["sha256"] or have != entry["bytes"]:
+        partial.unlink(missing_ok=True)
+        click.echo(f"{entry['path']}: CHECKSUM MISMATCH (expected sha256 {entry['sha256']}, "
+                   f"{entry['bytes']} bytes; got {digest.hexdigest()}, {have} bytes)", err=True)
+        return False
+    os.replace(partial, dest)
+    click.echo(f"{entry['path']}: {have} bytes, sha256 ok")
+    return True
+
+
+@datasets.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def datasets_verify(directory: Path) -> None:
+    """Check the files of a pulled version against its manifest.json; exits 1 if any file is
+    corrupted (missing files are reported, not failures: pull may have taken some splits)."""
+    try:
+        manifest = orjson.loads((directory / "manifest.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        _fail(f"{directory}/manifest.json: cannot read it ({type(exc).__name__})")
+    corrupted = []
+    for split in manifest["splits"].values():
+        for entry in split["files"].values():
+            path = directory / entry["path"]
+            if not path.exists():
+                click.echo(f"{entry['path']}: not pulled")
+                continue
+            if _sha256(path) != (entry["sha256"], entry["bytes"]):
+                corrupted.append(entry["path"])
+                click.echo(f"{entry['path']}: CORRUPTED (sha256 differs from the manifest)",
+                           err=True)
+            else:
+                click.echo(f"{entry['path']}: ok")
+    if corrupted:
+        raise SystemExit(1)
+
+
+DATASET_COMMANDS = (datasets,)
