@@ -2,7 +2,8 @@
 decides whether an LSH candidate really is a copy.
 
 A near duplicate is the same conversation shared again with small edits (typos, casing,
-spacing, a changed word), not another conversation on the same topic. MinHash LSH over
+spacing, a changed word), not another conversation on the same topic, and not another answer
+to the same prompt (the final answers are compared on their own as well). MinHash LSH over
 character shingles finds candidates cheaply; a candidate merges only if the two texts are
 close in edit distance *and in order*: sentences that share their words but not their order
 ("flights from Rome to Oslo" / "from Oslo to Rome") differ in meaning, and a bag-of-words or
@@ -43,8 +44,16 @@ def normalize(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
+# Marks the final answer in a conversation's text (survives `normalize`: it keeps \w and <>).
+ANSWER = "<final_answer_turn>"
+
+
 def conversation_text(turns: Sequence[Turn]) -> str:
-    return "\n".join(f"{t.role}: {t.text}" for t in turns)
+    last = max((i for i, t in enumerate(turns) if t.role == "assistant"), default=None)
+    return "\n".join(
+        f"{t.role} {ANSWER}: {t.text}" if i == last else f"{t.role}: {t.text}"
+        for i, t in enumerate(turns)
+    )
 
 
 def exact_key(text: str) -> str:
@@ -77,4 +86,12 @@ def is_copy(a: str, b: str, config: DedupeConfig) -> tuple[bool, float]:
     if score < config.threshold:
         return False, score
     reordered = fuzz.token_sort_ratio(a, b) / 100 - score
-    return reordered < config.max_reorder, score
+    if reordered >= config.max_reorder:
+        return False, score
+    # Two answers to the same prompt (a regeneration, an A/B pair) are alternatives, not copies:
+    # with a long shared prompt the whole texts are close, so the answers must be too.
+    if ANSWER in a and ANSWER in b:
+        answer_a, answer_b = a.rsplit(ANSWER, 1)[1], b.rsplit(ANSWER, 1)[1]
+        if answer_a != answer_b and similarity(answer_a, answer_b) < config.threshold:
+            return False, score
+    return True, score
