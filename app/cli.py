@@ -50,11 +50,13 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands that need the app; `main` finds them through the app's CLI group."""
-    from app.cli_curation import CURATION_COMMANDS, encryption_key
-    from app.cli_datasets import DATASET_COMMANDS
+    from app.cli_curation import CURATION_COMMANDS, encryption_key, import_
+    from app.cli_datasets import DATASET_COMMANDS, IMPORT_COMMANDS
     from app.cli_labelstudio import LABELSTUDIO_COMMANDS
 
     keys.add_command(encryption_key)
+    for command in IMPORT_COMMANDS:
+        import_.add_command(command)
     for command in (up, serve, worker, db, keys, projects, schemas, *CURATION_COMMANDS,
                     *LABELSTUDIO_COMMANDS, *DATASET_COMMANDS):
         app.cli.add_command(command)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -397,4 +398,142 @@ def datasets_verify(directory: Path) -> None:
         raise SystemExit(1)
 
 
+
+
+# --- `winnow import hh-rlhf | oasst`: public preference data as feedback -----------------------
+
+
+def _import_bundles(slug: str, bundles: Any) -> None:
+    """Store bundles a chunk at a time (generations, then items, then events), report counts."""
+    from app.cli_curation import _drain_embedded_queue, _settings
+    from app.services.conversations import from_conversation, store_shares
+    from app.services.crypto import KeyMissing, cipher
+    from app.services.events import store_events
+    from app.services.generations import store_generations
+    from workers import runtime
+    from workers.datasets.imports import Bundle, Skipped
+
+    project_id = _project_id(slug)
+    try:
+        box = cipher(_settings())
+    except KeyMissing as exc:
+        _fail(str(exc))
+    counts = {"records": 0, "skipped": 0, "items": 0, "duplicate": 0, "conflict": 0}
+    chunk = Bundle()
+
+    def flush() -> None:
+        with _db().session() as session:
+            store_generations(session, project_id, chunk.generations)
+            outcomes = store_shares(session, project_id,
+                                    [from_conversation(c) for c in chunk.conversations],
+                                    source="import", box=box, queue=runtime.current().queue)
+            store_events(session, project_id, chunk.events)
+        counts["items"] += outcomes.count("created")
+        counts["duplicate"] += outcomes.count("duplicate")
+        counts["conflict"] += outcomes.count("conflict")
+        chunk.generations.clear()
+        chunk.conversations.clear()
+        chunk.events.clear()
+
+    for where, made in bundles:
+        if isinstance(made, Skipped):
+            counts["skipped"] += 1
+            click.echo(f"{where}: skipped: {made}", err=True)
+            continue
+        counts["records"] += 1
+        for bundle in made:
+            chunk.generations += bundle.generations
+            chunk.conversations += bundle.conversations
+            chunk.events += bundle.events
+        if len(chunk.conversations) >= 500:
+            flush()
+    if chunk.conversations:
+        flush()
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    _drain_embedded_queue()
+
+
+def _json_lines(path: Path, limit: int | None) -> Iterator[tuple[str, Any]]:
+    import gzip
+
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        n = 0
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            if limit is not None and n >= limit:
+                return
+            n += 1
+            try:
+                yield f"line {lineno}", orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                from workers.datasets.imports import Skipped
+
+                yield f"line {lineno}", Skipped(f"not valid JSON ({exc.msg})")
+
+
+def _converted(records: Iterator[tuple[str, Any]], convert: Any) -> Iterator[tuple[str, Any]]:
+    from workers.datasets.imports import Skipped
+
+    for where, record in records:
+        if isinstance(record, Skipped):
+            yield where, record
+            continue
+        try:
+            yield where, list(convert(record, where))
+        except Skipped as exc:
+            yield where, exc
+        except ValidationError as exc:
+            yield where, Skipped(f"does not fit a conversation ({exc.error_count()} error(s), "
+                                 f"first at {'.'.join(map(str, exc.errors()[0]['loc']))})")
+
+
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+_LIMIT = click.option("--limit", type=click.IntRange(1), default=None,
+                      help="Import only the first N records.")
+
+
+@click.command("hh-rlhf")
+@click.argument("file", type=_FILE)
+@click.option("--project", "slug", required=True, help="Project slug.")
+@_LIMIT
+@with_appcontext
+def import_hh_rlhf(file: Path, slug: str, limit: int | None) -> None:
+    """Import Anthropic hh-rlhf comparisons (JSONL, optionally .gz) as feedback.
+
+    Each record's two answers become two shared conversations of one conversation id, the
+    chosen one with a thumbs up, the rejected one with a thumbs down. They are screened like
+    any share; a preference dataset then exports them as pairs again. Ids are hh-<line>-chosen
+    and hh-<line>-rejected, so importing a file again changes nothing.
+    """
+    from workers.datasets.imports import hh_rlhf
+
+    def convert(record: Any, where: str) -> Any:
+        return [hh_rlhf(record, int(where.split()[1]))]
+
+    _import_bundles(slug, _converted(_json_lines(file, limit), convert))
+
+
+@click.command("oasst")
+@click.argument("file", type=_FILE)
+@click.option("--project", "slug", required=True, help="Project slug.")
+@_LIMIT
+@with_appcontext
+def import_oasst(file: Path, slug: str, limit: int | None) -> None:
+    """Import OpenAssistant message trees (JSONL of trees, optionally .gz) as rankings.
+
+    Every message with two or more ranked assistant replies becomes one conversation per reply
+    (the path from the root, then the reply) with a `rank` event (oasst rank 0 = rank 1, best).
+    A preference dataset exports every two differently ranked replies as a pair.
+    """
+    from workers.datasets.imports import oasst_tree
+
+    def convert(record: Any, _where: str) -> Any:
+        return oasst_tree(record)
+
+    _import_bundles(slug, _converted(_json_lines(file, limit), convert))
+
+
 DATASET_COMMANDS = (datasets,)
+IMPORT_COMMANDS = (import_hh_rlhf, import_oasst)

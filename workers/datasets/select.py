@@ -17,12 +17,15 @@ Preference pairs come from:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 from typing import Any
+
+from rapidfuzz.distance import Levenshtein
 
 from app.feedback import Signal
 from app.payloads.datasets import Selection
@@ -231,45 +234,72 @@ def _order(a: Candidate, la: Labels, b: Candidate, lb: Labels) -> tuple[int, str
     return None
 
 
-@dataclass
-class Alternatives:
-    """Answers to one prompt within one conversation."""
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*_\d+>")
 
-    prompt: list[dict[str, str]]
-    members: list[tuple[Candidate, Labels, str]] = field(default_factory=list)
+
+def _covers(redacted: str, other: str) -> bool:
+    """Whether `other` is `redacted` with some placeholders' text still in it."""
+    parts = _PLACEHOLDER.split(redacted)
+    if len(parts) == 1:
+        return False
+    pattern = ".+?".join(re.escape(p) for p in parts)
+    return re.fullmatch(pattern, other, flags=re.S) is not None
+
+
+def _compatible(x: str, y: str) -> bool:
+    if x == y or _covers(x, y) or _covers(y, x):
+        return True
+    # Each copy redacted something the other did not: the rest must still be the same text.
+    if not (_PLACEHOLDER.search(x) and _PLACEHOLDER.search(y)):
+        return False
+    return (
+        Levenshtein.normalized_similarity(_PLACEHOLDER.sub("", x), _PLACEHOLDER.sub("", y)) >= 0.9
+    )
+
+
+def same_prompt(a: Sequence[Mapping[str, str]], b: Sequence[Mapping[str, str]]) -> bool:
+    """Equal turns, allowing for redaction: screening sees each conversation whole, so a name
+    only the other answer repeats may be redacted in one copy of the prompt and not the other."""
+    if len(a) != len(b):
+        return False
+    return all(
+        x["role"] == y["role"] and _compatible(x["content"], y["content"])
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _redactions(prompt: Sequence[Mapping[str, str]]) -> int:
+    return sum(len(_PLACEHOLDER.findall(t["content"])) for t in prompt)
 
 
 def alternative_pairs(run: Sequence[tuple[Candidate, Labels]]) -> list[Pair]:
-    """Pairs among the items of one conversation that answer the same prompt differently."""
-    by_prompt: dict[bytes, Alternatives] = {}
+    """Pairs among the items of one conversation that answer the same prompt differently. A
+    pair's prompt is the more redacted of its two copies."""
+    members = []
     for c, labels in run:
         parts = _prompt_and_answer(c)
-        if parts is None:
-            continue
-        prompt, answer = parts
-        key = repr(prompt).encode()
-        alt = by_prompt.setdefault(key, Alternatives(prompt))
-        alt.members.append((c, labels, answer))
+        if parts is not None:
+            members.append((c, labels, parts[0], parts[1]))
     pairs = []
-    for alt in by_prompt.values():
-        for (a, la, answer_a), (b, lb, answer_b) in combinations(alt.members, 2):
-            if answer_a == answer_b:
-                continue
-            decided = _order(a, la, b, lb)
-            if decided is None:
-                continue
-            better, origin = decided
-            (win, win_answer), (lose, lose_answer) = (
-                ((a, answer_a), (b, answer_b)) if better == 1 else ((b, answer_b), (a, answer_a))
+    for (a, la, prompt_a, answer_a), (b, lb, prompt_b, answer_b) in combinations(members, 2):
+        if answer_a == answer_b or not same_prompt(prompt_a, prompt_b):
+            continue
+        decided = _order(a, la, b, lb)
+        if decided is None:
+            continue
+        better, origin = decided
+        (win, win_answer), (lose, lose_answer) = (
+            ((a, answer_a), (b, answer_b)) if better == 1 else ((b, answer_b), (a, answer_a))
+        )
+        prompt = prompt_b if _redactions(prompt_b) > _redactions(prompt_a) else prompt_a
+        pairs.append(
+            Pair(
+                f"{win.external_id}>{lose.external_id}",
+                prompt,
+                win_answer,
+                lose_answer,
+                origin,
+                (win.external_id, lose.external_id),
             )
-            pairs.append(
-                Pair(
-                    f"{win.external_id}>{lose.external_id}",
-                    alt.prompt,
-                    win_answer,
-                    lose_answer,
-                    origin,
-                    (win.external_id, lose.external_id),
-                )
-            )
+        )
     return sorted(pairs, key=lambda p: p.id)
