@@ -120,7 +120,7 @@ def _drain_embedded_queue() -> None:
 
     queue = runtime.current().queue
     if isinstance(queue, InProcessJobQueue):
-        click.echo("curating in this process (embedded mode)...")
+        click.echo("running the queued jobs in this process (embedded mode)...")
         queue.join()
 
 

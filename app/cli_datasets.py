@@ -535,5 +535,29 @@ def import_oasst(file: Path, slug: str, limit: int | None) -> None:
     _import_bundles(slug, _converted(_json_lines(file, limit), convert))
 
 
-DATASET_COMMANDS = (datasets,)
+@click.group()
+def users() -> None:
+    """What Winnow holds about a product's users."""
+
+
+@users.command("erase")
+@click.argument("user_id")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def users_erase(user_id: str, slug: str) -> None:
+    """Erase USER_ID: their events, items, generations and Label Studio tasks now, and their
+    examples from every stored dataset version (a job; run here when embedded)."""
+    from app.cli_curation import _drain_embedded_queue, _settings
+    from app.services.erasure import erase_user
+    from workers import runtime
+
+    project_id = _project_id(slug)
+    erasure = _run(lambda: erase_user(_db(), _settings(), runtime.current().queue, project_id,
+                                      user_id, "cli"))
+    click.echo(f"erasure {erasure.id}: " + " ".join(f"{k}={v}" for k, v in
+                                                     erasure.counts.items()))
+    _drain_embedded_queue()
+
+
+DATASET_COMMANDS = (datasets, users)
 IMPORT_COMMANDS = (import_hh_rlhf, import_oasst)

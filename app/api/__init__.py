@@ -14,6 +14,7 @@ from app.api import (
     hooks,
     items,
     taxonomy,
+    users,
 )
 from app.api.request import respond
 from app.api.spec import build_openapi
@@ -34,7 +35,7 @@ def openapi() -> Response:
 
 def register_blueprints(app: Flask) -> None:
     for module in (events, generations, conversations, items, taxonomy, hooks, annotation,
-                   datasets):
+                   datasets, users):
         app.register_blueprint(module.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException
 
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound, Unavailable
 
 log = logging.getLogger("winnow.api")
 
@@ -149,6 +149,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict) -> Response:
         return Problem(409, "Conflict", str(exc), slug="state-conflict").response()
+
+    @app.errorhandler(Unavailable)
+    def _unavailable(exc: Unavailable) -> Response:
+        return Problem(503, "Unavailable", str(exc), slug="unavailable").response()
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

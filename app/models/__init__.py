@@ -2,7 +2,7 @@
 
 from app.models.annotation import Annotation, LabelStudioProject
 from app.models.base import Base
-from app.models.dataset import Dataset, DatasetGroup, DatasetVersion
+from app.models.dataset import Dataset, DatasetGroup, DatasetVersion, Erasure
 from app.models.event import Event
 from app.models.generation import Generation
 from app.models.item import Item
@@ -15,6 +15,7 @@ __all__ = [
     "Dataset",
     "DatasetGroup",
     "DatasetVersion",
+    "Erasure",
     "Event",
     "Generation",
     "Item",

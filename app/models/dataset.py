@@ -66,3 +66,20 @@ class DatasetGroup(Base):
     group_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
     split: Mapped[str] = mapped_column(String(12))  # train | validation | test | retired
     since_version: Mapped[int] = mapped_column(Integer)
+
+
+class Erasure(Base):
+    """A user's erasure: their rows are deleted at once; `examples` (their items' ids, never the
+    user id) are kept only until every stored dataset version has been purged of them."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | done
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+    examples: Mapped[list[str] | None] = mapped_column()
+    item_ids: Mapped[list[Any] | None] = mapped_column()  # for the dedupe index, likewise
+    counts: Mapped[dict[str, Any]] = mapped_column()

@@ -200,3 +200,15 @@ class LineageOut(BaseModel):
     split: str
     files: list[str] = Field(description="The formats whose files hold this example")
     items: list[ItemLineage] = Field(description="One item, or two for a preference pair")
+
+
+class ErasureOut(BaseModel):
+    id: int
+    state: Literal["pending", "done"] = Field(
+        description="`pending` until every stored dataset version has been purged")
+    items: int
+    events: int
+    generations: int
+    label_studio_tasks: int
+    requested_at: datetime
+    done_at: datetime | None = None

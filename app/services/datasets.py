@@ -308,7 +308,8 @@ def read_manifest_head(store: Store, project: str, dataset: Dataset, v: DatasetV
 
 
 def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
-    """(split, example id, digest, flags) of every item in a manifest."""
+    """(split, example id, digest, flags) of every item in a manifest (see
+    workers.datasets.build.write_manifest for the entry layout)."""
     for split, entries in manifest.get("items", {}).items():
         for entry in entries:
             yield split, entry[0], entry[1], entry[2]

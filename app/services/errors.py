@@ -17,3 +17,7 @@ class Invalid(ServiceError):
 
 class Conflict(ServiceError):
     """The request does not fit the resource's current state."""
+
+
+class Unavailable(ServiceError):
+    """A service this request needs (e.g. Label Studio) cannot be reached; nothing was done."""

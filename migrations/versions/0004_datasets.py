@@ -85,6 +85,11 @@ def upgrade() -> None:
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("manifest_sha256", sa.String(length=64), nullable=True),
         sa.Column(
+            "item_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
             "counts",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
@@ -99,6 +104,39 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "dataset_id", "number", name=op.f("uq_dataset_versions_dataset_id_number")
         ),
+    )
+    op.create_table(
+        "erasures",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "project_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("requested_by", sa.String(length=128), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "examples",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "item_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "counts",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["projects.id"],
+            name=op.f("fk_erasures_project_id_projects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erasures")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rank", sa.SmallInteger(), nullable=True))
@@ -116,6 +154,7 @@ def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_column("rank")
 
+    op.drop_table("erasures")
     op.drop_table("dataset_versions")
     with op.batch_alter_table("dataset_groups", schema=None) as batch_op:
         batch_op.drop_index("ix_dataset_groups_split")

@@ -56,3 +56,32 @@ def test_lost_index_is_noticed(redis_client: Redis) -> None:
     assert index.is_loaded(5)
     redis_client.flushdb()  # Redis restarted without its data
     assert not index.is_loaded(5)
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_forgotten_items_leave_nothing_in_the_index(backend: str,
+                                                    request: pytest.FixtureRequest) -> None:
+    """Erasure: an erased item's text is gone, and a copy shared later is canonical again."""
+    from workers.curation.dedupe_index import DedupeIndex, MemoryDedupeIndex
+
+    index: DedupeIndex
+    if backend == "redis":
+        redis_client: Redis = request.getfixturevalue("redis_client")
+        index = RedisDedupeIndex(REDIS_URL or "")
+    else:
+        index = MemoryDedupeIndex()
+    assert index.find_or_add(9, 1, TEXT) is None
+    near = index.find_or_add(9, 2, TEXT.replace("tallest", "talest"))
+    assert near is not None and near.item_id == 1
+    index.forget(9, [1, 2])
+    if backend == "redis":
+        for key in redis_client.scan_iter("winnow:dedupe:9:*"):
+            kind = redis_client.type(key)
+            if kind == b"hash":
+                values = redis_client.hgetall(key)
+                assert not {b"1", b"2"} & set(values), key
+                assert not any(b"mountain" in v for v in values.values()), key
+            elif kind == b"set":
+                assert not {b"1", b"2"} & redis_client.smembers(key), key
+    assert index.find_or_add(9, 3, TEXT) is None  # exact copy: canonical now
+    assert index.find_or_add(9, 4, TEXT.replace("tallest", "talest")) is not None

@@ -7,6 +7,8 @@ its own Winnow project, and the Label Studio projects `winnow labelstudio setup`
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import threading
@@ -643,3 +645,116 @@ def test_the_push_lock_is_exclusive_and_kept_alive_while_working(
         other.release()
     finally:
         application.extensions["winnow.db"].dispose()
+
+
+def test_erasure_leaves_nothing_in_the_database_label_studio_or_dataset_files(
+    served: tuple[Flask, Served], ls: Any
+) -> None:
+    """DELETE /v1/users/{id}: the user's rows, Label Studio tasks (review and pairwise) and
+    dataset examples are gone; other users' stay; later versions never include them."""
+    from app.models import Erasure, Event, Generation
+    from app.services.keys import create_key
+
+    app, client, tenant, ids = start(served)
+    with app.extensions["winnow.db"].session() as session:
+        project = session.get_one(Project, tenant.project_id)
+        admin = Tenant(tenant.slug, tenant.project_id, create_key(
+            session, project, "admin", ("admin",)).token)
+    people = {"alice": ("A", QUESTIONS[:3]), "bob": ("B", QUESTIONS[3:6])}
+    for user, (tag, questions) in people.items():
+        for n, question in enumerate(questions):
+            cid, gen = f"{user}-{n}", f"gen-{user}-{n}"
+            assert client.post("/v1/generations", json={
+                "id": gen, "model": {"name": "m"}, "user_id": user}, headers=admin.headers
+            ).status_code == 201
+            body = conversation(cid, user, f"Ticket {tag}{n}: {question}",
+                                f"Answer {tag}{n}: see the help centre.", generation_id=gen,
+                                conversation_id=f"conv-{user}-{n}")
+            assert client.post("/v1/conversations", json=body,
+                               headers=admin.headers).status_code == 201
+            events = [event(f"{cid}-up", "thumbs_up", gen, user_id=user)]
+            if n == 0:  # a tweak: a pairwise task too
+                events.append(event(f"{cid}-tw", "tweak", gen, user_id=user,
+                                    text=f"Answer {tag}{n}, edited: open the help centre."))
+            for e in events:
+                assert client.post("/v1/events", json=e, headers=admin.headers).status_code in (
+                    200, 201)
+    run_jobs(app)
+    run_jobs(app)
+    items = {i.external_id: i for i in items_of(app, tenant.project_id)}
+    assert all(i.ls_task_id for i in items.values()), {k: i.state for k, i in items.items()}
+    assert items["alice-0"].ls_pair_task_id and items["bob-0"].ls_pair_task_id
+    alice_tasks = [t for i in items.values() if i.user_id == "alice"
+                   for t in (i.ls_task_id, i.ls_pair_task_id) if t]
+    ls.annotations.create(id=items["alice-1"].ls_task_id, result=BAD, lead_time=1.0)
+    wait_for(lambda: (run_jobs(app), annotations_of(app, tenant.project_id))[1])
+
+    assert client.post("/v1/datasets", json={
+        "name": "all", "purpose": "eval", "splits": {"train": 0.5, "validation": 0.0,
+                                                    "test": 0.5}}, headers=admin.headers
+    ).status_code == 201
+    assert client.post("/v1/datasets/all/versions", json={"message": "v1"},
+                       headers=admin.headers).status_code == 202
+    run_jobs(app)
+    store = Path(app.config["WINNOW_SETTINGS"].data_dir) / "datasets" / tenant.slug / "all"
+
+    def stored_text() -> str:
+        return "".join(p.read_text() for p in sorted(store.rglob("*")) if p.is_file())
+
+    assert "Ticket A0" in stored_text() and "alice-1" in stored_text()
+
+    resp = client.delete("/v1/users/alice", headers=admin.headers)
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    erasure = resp.get_json()
+    assert erasure["items"] == 3 and erasure["label_studio_tasks"] == len(alice_tasks) == 4
+    assert erasure["events"] == 4 and erasure["generations"] == 3
+    run_jobs(app)
+    assert client.get(f"/v1/erasures/{erasure['id']}",
+                      headers=admin.headers).get_json()["state"] == "done"
+
+    # The database: nothing of alice; bob untouched.
+    with app.extensions["winnow.db"].session() as session:
+        assert not session.scalars(select(Item).where(Item.user_id == "alice")).all()
+        assert not session.scalars(select(Event).where(Event.user_id == "alice")).all()
+        assert not session.scalars(select(Generation).where(Generation.user_id == "alice")).all()
+        assert not [a for a in session.scalars(select(Annotation))
+                    if a.item_id in {items[f"alice-{n}"].id for n in range(3)}]
+        assert len(session.scalars(select(Item).where(Item.user_id == "bob")).all()) == 3
+        row = session.get_one(Erasure, erasure["id"])
+        assert row.examples is None and row.item_ids is None  # nothing kept once done
+    # Label Studio: her tasks (and the annotation on one) are gone; bob's remain.
+    from label_studio_sdk.core.api_error import ApiError
+
+    for task in alice_tasks:
+        with pytest.raises(ApiError) as missing:
+            ls.tasks.get(id=task)
+        assert missing.value.status_code == 404
+    remaining = [t["data"].get("winnow_item") for t in ls_tasks(ls, ids["review"])]
+    assert sorted(remaining) == sorted(items[f"bob-{n}"].id for n in range(3))
+    assert len(ls_tasks(ls, ids["pairwise"])) == 1
+    # Dataset files: rewritten without her, the manifest says so and its checksums hold.
+    text = stored_text()
+    for needle in ("Ticket A", "Answer A", "alice"):
+        assert needle not in text, needle
+    assert "Ticket B0" in text
+    manifest = client.get("/v1/datasets/all/versions/1", headers=admin.headers)
+    m = json.loads(manifest.get_data())
+    assert m["erasures"][0]["items_removed"] == 3 and m["erasures"][0]["erasures"] == [
+        erasure["id"]]
+    assert sum(m["splits"][s]["items"] for s in m["splits"]) == 3
+    for split in m["splits"].values():
+        for entry in split["files"].values():
+            data = (store / "1" / entry["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+            assert len(data) == entry["bytes"] and data.count(b"\n") == entry["records"]
+    assert manifest.headers["ETag"] == f'"{hashlib.sha256(manifest.get_data()).hexdigest()}"'
+    # A later version never includes her; erasing again finds nothing.
+    assert client.post("/v1/datasets/all/versions", json={"message": "v2"},
+                       headers=admin.headers).status_code == 202
+    run_jobs(app)
+    assert "alice" not in stored_text()
+    again = client.delete("/v1/users/alice", headers=admin.headers).get_json()
+    assert (again["items"], again["events"], again["label_studio_tasks"]) == (0, 0, 0)
+    is_problem(client.delete("/v1/users/..%2Fx", headers=admin.headers), 404)
+    is_problem(client.delete("/v1/users/.hidden", headers=admin.headers), 400)
+    is_problem(client.delete("/v1/users/bob", headers=tenant.headers), 403)

@@ -13,7 +13,7 @@ unpickled; still, use a Redis only trusted services can write to.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +42,8 @@ class DedupeIndex(Protocol):
 
     def mark_loaded(self, project_id: int) -> None: ...
 
+    def forget(self, project_id: int, item_ids: Iterable[int]) -> None: ...
+
 
 class _Store(Protocol):
     """Where one backend keeps exact keys and normalised texts."""
@@ -59,6 +61,9 @@ class _Store(Protocol):
     def lsh(self, project_id: int) -> Any: ...
 
     def lock(self, project_id: int) -> Any: ...
+
+    def forget(self, project_id: int, item_ids: set[int], signatures: dict[int, MinHash]) -> None:
+        """Drop these items' texts, answers, exact keys and LSH entries."""
 
 
 class _Index:
@@ -101,6 +106,18 @@ class _Index:
             self.store.set_text(project_id, item_id, norm)
             lsh.insert(key, sig, check_duplication=False)
         return None
+
+    def forget(self, project_id: int, item_ids: Iterable[int]) -> None:
+        """Erasure: nothing of these items stays in the index (an exact copy shared later is
+        then a new canonical item)."""
+        ids = set(item_ids)
+        with self.store.lock(project_id):
+            signatures = {}
+            for item_id in ids:
+                text = self.store.text(project_id, item_id)
+                if text is not None:
+                    signatures[item_id] = signature(text, self.config)
+            self.store.forget(project_id, ids, signatures)
 
     def add(self, project_id: int, item_id: int, text: str) -> None:
         """Index without asking (rebuilding from the database)."""
@@ -164,6 +181,17 @@ class _MemoryStore:
     def lock(self, project_id: int) -> Any:
         return self.guard
 
+    def forget(self, project_id: int, item_ids: set[int], signatures: dict[int, MinHash]) -> None:
+        with self.guard:
+            for key in [k for k, v in self.exact.items() if k[0] == project_id and v in item_ids]:
+                del self.exact[key]
+            lsh = self.lsh(project_id)
+            for item_id in item_ids:
+                self.texts.pop((project_id, item_id), None)
+                self.answers.pop((project_id, item_id), None)
+                if str(item_id).encode() in lsh:
+                    lsh.remove(str(item_id).encode())
+
 
 @lru_cache(maxsize=32)
 def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -215,6 +243,12 @@ class _RedisBands:
             pipe.sadd(band, key)
         pipe.execute()
 
+    def remove(self, key: bytes, sig: MinHash) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for band in self._keys(sig):
+            pipe.srem(band, key)
+        pipe.execute()
+
 
 class _RedisStore:
     def __init__(self, url: str, config: DedupeConfig, prefix: str) -> None:
@@ -261,6 +295,20 @@ class _RedisStore:
     def lock(self, project_id: int) -> Iterator[None]:
         with self.redis.lock(self._key(project_id, "lock"), timeout=30, blocking_timeout=60):
             yield
+
+    def forget(self, project_id: int, item_ids: set[int], signatures: dict[int, MinHash]) -> None:
+        exact = self._key(project_id, "exact")
+        wanted = {str(i).encode() for i in item_ids}
+        stale = [k for k, v in self.redis.hscan_iter(exact) if v in wanted]
+        if stale:
+            self.redis.hdel(exact, *stale)
+        names = [str(i) for i in item_ids]
+        if names:
+            self.redis.hdel(self._key(project_id, "text"), *names)
+            self.redis.hdel(self._key(project_id, "answer"), *names)
+        bands = self.lsh(project_id)
+        for item_id, sig in signatures.items():
+            bands.remove(str(item_id).encode(), sig)
 
 
 class RedisDedupeIndex(_Index):

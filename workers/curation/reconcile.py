@@ -66,4 +66,8 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
         queue.enqueue(CURATE, chunk, job_id=job_id)
     if stuck:
         log.info("re-enqueued %d item(s) stuck in received", len(stuck))
+    from workers.datasets.erasure import reconcile_erasures
+
+    if erasures := reconcile_erasures(age):
+        log.info("re-enqueued the purge of %d pending erasure(s)", erasures)
     return len(stuck)

@@ -63,10 +63,6 @@ class SplitOut:
     sinks: dict[str, Sink]
     ids: IO[bytes]
     items: int = 0
-    verdicts: Counter[str] = field(default_factory=Counter)
-    signals: Counter[str] = field(default_factory=Counter)
-    failure_modes: Counter[str] = field(default_factory=Counter)
-    corrected: int = 0
     origins: Counter[str] = field(default_factory=Counter)
 
 
@@ -125,12 +121,29 @@ def build_version(version_id: int) -> dict[str, Any]:
                 .values(state="failed", error=error[:300])
             )
         return {"state": "failed"}
+    from workers.datasets import erasure
+
+    store = Store.from_settings(rt.settings)
+    # Users erased while this version was being built: their examples go before it is ready,
+    # and again after (an erasure that came in between saw this version still building).
+    purged = erasure.purge_version(
+        store, job.project, job.name, job.number, erasure.pending(project_id)
+    )
+    if purged is not None:
+        manifest_sha, counts = purged[0], {**purged[1], "excluded": counts["excluded"]}
     with rt.db.session() as session:
         session.execute(
             update(DatasetVersion)
             .where(DatasetVersion.id == version_id, DatasetVersion.state == "building")
             .values(state="ready", built_at=utcnow(), manifest_sha256=manifest_sha, counts=counts)
         )
+    purged = erasure.purge_version(
+        store, job.project, job.name, job.number, erasure.pending(project_id)
+    )
+    if purged is not None:
+        erasure.record(version_id, *purged)
+        counts = {**purged[1], "excluded": counts["excluded"]}
+    erasure.finish(project_id)
     log.info("built %s version %d: %s", job.name, job.number, counts)
     return {"state": "ready", **counts}
 
@@ -267,13 +280,17 @@ class Builder:
                 flags += "f"
             for data in pair_lines.get(c.external_id, ()):
                 digest.update(data)
-            out.ids.write(orjson.dumps([c.external_id, digest.hexdigest()[:16], flags]))
-            out.ids.write(b"\n")
+            entry = [
+                c.external_id,
+                digest.hexdigest()[:16],
+                flags,
+                labels.verdict,
+                labels.signal,
+                list(labels.failure_modes),
+                labels.correction is not None,
+            ]
+            out.ids.write(orjson.dumps(entry) + b"\n")
             out.items += 1
-            out.verdicts[labels.verdict or "none"] += 1
-            out.signals[labels.signal or "none"] += 1
-            out.failure_modes.update(labels.failure_modes)
-            out.corrected += labels.correction is not None
         for split, origin, data in placed:
             self.outs[split].sinks["preference"].add(data)
             self.outs[split].origins[origin] += 1
@@ -294,13 +311,7 @@ class Builder:
             }
             splits[split] = {
                 "items": out.items,
-                "labels": {
-                    "verdict": dict(sorted(out.verdicts.items())),
-                    "signal": dict(sorted(out.signals.items())),
-                    "failure_modes": dict(sorted(out.failure_modes.items())),
-                    "corrected": out.corrected,
-                    "preference_origin": dict(sorted(out.origins.items())),
-                },
+                "labels": tally((orjson.loads(e) for e in _rewind(out.ids)), out.origins),
                 "files": files,
             }
             counts[split] = {"items": out.items, **{f: files[f]["records"] for f in FORMATS}}
@@ -329,9 +340,32 @@ class Builder:
         return sink.digest.hexdigest(), counts
 
 
+def tally(entries: Iterable[Sequence[Any]], origins: Counter[str]) -> dict[str, Any]:
+    """A split's label distributions from its manifest entries
+    ([id, digest, flags, verdict, signal, failure_modes, corrected]) and pair origins."""
+    verdicts: Counter[str] = Counter()
+    signals: Counter[str] = Counter()
+    modes: Counter[str] = Counter()
+    corrected = 0
+    for entry in entries:
+        verdicts[entry[3] or "none"] += 1
+        signals[entry[4] or "none"] += 1
+        modes.update(entry[5])
+        corrected += bool(entry[6])
+    return {
+        "verdict": dict(sorted(verdicts.items())),
+        "signal": dict(sorted(signals.items())),
+        "failure_modes": dict(sorted(modes.items())),
+        "corrected": corrected,
+        "preference_origin": dict(sorted(origins.items())),
+    }
+
+
 def write_manifest(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[bytes]]) -> None:
-    """The head as indented JSON, then `items` ({split: [[id, digest, flags], ...]}) streamed,
-    one entry per line, so a manifest of a million items is never held in memory."""
+    """The head as indented JSON, then `items` ({split: [entry, ...]}) streamed, one entry per
+    line, so a manifest of a million items is never held in memory. An entry is [id, digest,
+    flags, verdict, signal, failure_modes, corrected]: flags say which files hold the item
+    ("e" eval, "f" fine-tune, in manifest order), the digest changes when its lines do."""
     text = orjson.dumps(head, option=orjson.OPT_INDENT_2)
     sink.add(text[:-2] + b',\n  "items": {')
     for n, (split, entries) in enumerate(items.items()):

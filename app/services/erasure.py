@@ -1,0 +1,130 @@
+"""Erasing a user (right to erasure): everything Winnow holds about one user id of a project.
+
+At once, in the request: their Label Studio tasks (review and pairwise, with the annotations on
+them) are deleted first, so a Label Studio outage fails the request with nothing erased and it
+can simply be retried; then their items (with annotations and sealed raw text), generations and
+events (theirs, and any on their generations), and their items' entries in the dedupe index.
+Then a job purges their examples from every stored dataset version (see
+workers.datasets.erasure). The erasure row never holds the user id; it keeps the erased items'
+ids only until that purge is done.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database
+from app.models import Erasure, Event, Generation, Item
+from app.models.base import utcnow
+from app.services.errors import Unavailable
+from workers.queue import JobQueue
+
+log = logging.getLogger("winnow.erasure")
+
+
+def find(session: Session, project_id: int, user_id: str) -> dict[str, Any]:
+    items = session.execute(
+        select(Item.id, Item.external_id, Item.generation_ref, Item.ls_task_id,
+               Item.ls_pair_task_id)
+        .where(Item.project_id == project_id, Item.user_id == user_id)
+    ).all()
+    generations = set(session.scalars(
+        select(Generation.external_id).where(Generation.project_id == project_id,
+                                             Generation.user_id == user_id)))
+    refs = generations | {r[2] for r in items if r[2]}
+    tasks = sorted({t for r in items for t in (r[3], r[4]) if t})
+    return {"items": items, "generations": generations, "refs": refs, "tasks": tasks}
+
+
+def delete_tasks(ls: Any, tasks: list[int]) -> int:
+    """Delete Label Studio tasks; one already gone counts as deleted."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    from workers.labelstudio.client import translate
+
+    deleted = 0
+    for task in tasks:
+        try:
+            ls.tasks.delete(id=task)
+        except ApiError as exc:
+            if exc.status_code != 404:
+                raise translate(exc) from None
+        except Exception as exc:
+            raise translate(exc) from None
+        deleted += 1
+    return deleted
+
+
+def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
+          requested_by: str) -> Erasure:
+    """Delete the user's rows (their Label Studio tasks already deleted) and record the
+    erasure; the caller enqueues the purge (dedupe index, dataset versions) after committing."""
+    found = find(session, project_id, user_id)  # again: anything that arrived meanwhile too
+    item_ids = [r[0] for r in found["items"]]
+    refs = sorted(found["refs"])
+    events = 0
+    for start in range(0, max(len(refs), 1), 500):
+        chunk = refs[start : start + 500]
+        condition = Event.user_id == user_id
+        if chunk:
+            condition = or_(condition, Event.generation_ref.in_(chunk))
+        result = session.execute(delete(Event).where(Event.project_id == project_id, condition))
+        events += result.rowcount or 0  # type: ignore[attr-defined]
+    for start in range(0, len(item_ids), 500):
+        session.execute(delete(Item).where(Item.id.in_(item_ids[start : start + 500])))
+    generations = 0
+    for start in range(0, max(len(refs), 1), 500):
+        chunk = refs[start : start + 500]
+        condition = Generation.user_id == user_id
+        if chunk:
+            condition = or_(condition, Generation.external_id.in_(chunk))
+        result = session.execute(
+            delete(Generation).where(Generation.project_id == project_id, condition))
+        generations += result.rowcount or 0  # type: ignore[attr-defined]
+    erasure = Erasure(
+        project_id=project_id,
+        state="pending",
+        requested_by=requested_by,
+        requested_at=utcnow(),
+        examples=sorted(r[1] for r in found["items"]),
+        item_ids=sorted(item_ids),
+        counts={
+            "items": len(item_ids),
+            "events": events,
+            "generations": generations,
+            "label_studio_tasks": tasks_deleted,
+        },
+    )
+    session.add(erasure)
+    session.flush()
+    return erasure
+
+
+def erase_user(db: Database, settings: Settings, queue: JobQueue, project_id: int,
+               user_id: str, requested_by: str) -> Erasure:
+    """The whole request: Label Studio tasks, then rows (one transaction), then the purge job."""
+    from workers.datasets.erasure import PURGE
+    from workers.labelstudio.client import NotConfigured, Refused, connect
+    from workers.labelstudio.client import Unavailable as LabelStudioDown
+
+    with db.session() as session:
+        tasks = find(session, project_id, user_id)["tasks"]
+    deleted = 0
+    if tasks:
+        try:
+            deleted = delete_tasks(connect(settings), tasks)
+        except (NotConfigured, LabelStudioDown, Refused) as exc:
+            raise Unavailable(f"the user's Label Studio tasks could not be deleted ({exc}); "
+                              "nothing was erased, retry") from None
+    with db.session() as session:
+        erasure = erase(session, project_id, user_id, deleted, requested_by)
+    try:
+        queue.enqueue(PURGE, erasure.id)
+    except Exception as exc:  # the reconciler enqueues it again
+        log.warning("could not enqueue erasure %d's purge (%s)", erasure.id, type(exc).__name__)
+    return erasure
