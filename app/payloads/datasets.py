@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.feedback import Signal
 from app.payloads.conversations import ItemOut
@@ -22,7 +29,13 @@ DatasetName = Annotated[
 FailureMode = Literal[
     "hallucination", "wrong_or_incomplete", "off_topic", "unsafe", "format", "other"
 ]
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
 
 
 class Selection(BaseModel):
@@ -75,7 +88,8 @@ class DatasetDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: DatasetName
     purpose: Literal["eval", "finetune", "preference"]
-    description: str | None = Field(default=None, max_length=2000)
+    description: Annotated[str, AfterValidator(_no_nul)] | None = Field(
+        default=None, max_length=2000)
     selection: Selection = Field(default_factory=Selection)
     splits: SplitRatios = Field(default_factory=SplitRatios)
     group_by: Literal["conversation", "user"] = Field(
@@ -119,7 +133,8 @@ class VersionIn(BaseModel):
     """A build request: like a commit, it says why."""
 
     model_config = ConfigDict(extra="forbid")
-    message: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=2000),
+                       AfterValidator(_no_nul)]
     refresh_holdout: bool = Field(
         default=False,
         description="Retire the current test split (its items are used in no split again) and "

@@ -85,11 +85,6 @@ def upgrade() -> None:
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("manifest_sha256", sa.String(length=64), nullable=True),
         sa.Column(
-            "item_ids",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column(
             "counts",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,

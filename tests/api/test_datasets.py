@@ -225,6 +225,8 @@ def test_bad_input_gets_a_clear_4xx(app: Flask, client: FlaskClient, owner: Tena
     is_problem(client.post("/v1/datasets", json={"name": "x", "purpose": "eval",
                                                  "splits": {"train": 0.9, "test": 0.9}},
                            headers=h), 422)
+    is_problem(client.post("/v1/datasets", json={"name": "x", "purpose": "eval",
+                                                 "description": "nul\x00"}, headers=h), 422)
     is_problem(client.post("/v1/datasets/help-eval/versions", json={}, headers=h), 422)
     is_problem(client.post("/v1/datasets/help-eval/versions", data="{", headers=h,
                            content_type="application/json"), 400)
@@ -254,3 +256,44 @@ def test_bad_input_gets_a_clear_4xx(app: Flask, client: FlaskClient, owner: Tena
     is_problem(client.get(f"{base}/1", headers=other.headers), 404)
     # Nothing accepted was lost: version 1 is still there and whole.
     assert manifest(client, owner, "help-eval", 1)["version"] == 1
+
+
+def test_any_fsspec_store_works(settings: Settings, make_tenant: MakeTenant) -> None:
+    """A non-local store (fsspec's memory filesystem standing in for s3://): versions are
+    written there and served from it, with ETag and Range."""
+    import uuid
+
+    import fsspec
+
+    url = f"memory://winnow-{uuid.uuid4().hex[:8]}"
+    application = create_app(settings.model_copy(update={"dedupe_threshold": 1.0,
+                                                         "datasets_url": url}))
+    try:
+        client = application.test_client()
+        from app.services.keys import create_key
+        from app.services.projects import create_project
+
+        with application.extensions["winnow.db"].session() as session:
+            project = create_project(session, "remote")
+            owner = Tenant("remote", project.id,
+                           create_key(session, project, "t", SCOPES).token)
+        add_conversations(client, owner, range(0, 6))
+        run_jobs(application)
+        define(client, owner, splits={"train": 1.0, "validation": 0.0, "test": 0.0})
+        build(application, client, owner, "help-eval", "remote")
+        fs = fsspec.filesystem("memory")
+        root = url.removeprefix("memory://")
+        stored = fs.cat(f"{root}/remote/help-eval/1/train/eval.jsonl")
+        assert stored.count(b"\n") == 6
+        resp = client.get("/v1/datasets/help-eval/versions/1/files/train/eval",
+                          headers={**owner.headers, "Range": "bytes=10-"})
+        assert resp.status_code == 206 and resp.get_data() == stored[10:]
+        etag = client.get("/v1/datasets/help-eval/versions/1/files/train/eval",
+                          headers=owner.headers).headers["ETag"]
+        assert etag == f'"{hashlib.sha256(stored).hexdigest()}"'
+        same = client.get("/v1/datasets/help-eval/versions/1/files/train/eval",
+                          headers={**owner.headers, "If-None-Match": etag})
+        assert same.status_code == 304
+        assert not fs.glob(f"{root}/**/*.part")
+    finally:
+        application.extensions["winnow.db"].dispose()

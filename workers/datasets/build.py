@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
 from app.models.base import utcnow
@@ -33,7 +33,7 @@ from workers.datasets.formats import (
     FORMATS,
     Sink,
     eval_record,
-    finetune_record,
+    finetune_of,
     line,
     preference_record,
 )
@@ -48,7 +48,7 @@ from workers.datasets.select import (
     matches,
     tweak_pair,
 )
-from workers.datasets.source import candidates
+from workers.datasets.source import among, candidates
 from workers.datasets.splits import RETIRED, SPLITS, Ratios, assign
 from workers.datasets.store import Store
 
@@ -211,25 +211,25 @@ class Builder:
         hashes = sorted({g for _, _, g in chosen})
         rt = runtime.current()
         with rt.db.session() as session:
+            dialect = session.get_bind().dialect.name
             recorded = dict(
                 session.execute(
                     select(DatasetGroup.group_hash, DatasetGroup.split).where(
                         DatasetGroup.dataset_id == self.job.dataset_id,
-                        DatasetGroup.group_hash.in_(hashes),
+                        among(DatasetGroup.group_hash, hashes, dialect),
                     )
                 ).all()
             )
             result = assign(
                 hashes, recorded, self.job.salt, self.ratios, holdouts=self.job.holdouts
             )
-            session.add_all(
-                DatasetGroup(
-                    dataset_id=self.job.dataset_id,
-                    group_hash=g,
-                    split=result.groups[g],
-                    since_version=self.job.number,
-                )
-                for g in result.new_groups
+            record_groups(
+                session,
+                dialect,
+                [
+                    (self.job.dataset_id, g, result.groups[g], self.job.number)
+                    for g in result.new_groups
+                ],
             )
         for c, labels, g in chosen:
             split = result.groups[g]
@@ -265,7 +265,7 @@ class Builder:
             out = self.outs[split]
             example = example_of(c, labels)
             ev = eval_record(example)
-            ft = finetune_record(example)
+            ft = finetune_of(ev)
             digest = hashlib.sha256()
             flags = ""
             if ev is not None:
@@ -338,6 +338,28 @@ class Builder:
             write_manifest(sink, head, {s: _rewind(o.ids) for s, o in self.outs.items()})
         counts["excluded"] = head["excluded"]
         return sink.digest.hexdigest(), counts
+
+
+def record_groups(session: Any, dialect: str, rows: list[tuple[int, str, str, int]]) -> None:
+    """Insert new groups' splits: COPY on PostgreSQL (a million rows in seconds), else one
+    executemany."""
+    if not rows:
+        return
+    if dialect == "postgresql":
+        raw = session.connection().connection.dbapi_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(
+                "COPY dataset_groups (dataset_id, group_hash, split, since_version) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    session.execute(
+        insert(DatasetGroup),
+        [{"dataset_id": d, "group_hash": g, "split": s, "since_version": v} for d, g, s, v in rows],
+    )
 
 
 def tally(entries: Iterable[Sequence[Any]], origins: Counter[str]) -> dict[str, Any]:

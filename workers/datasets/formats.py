@@ -75,7 +75,11 @@ def eval_record(ex: Example) -> dict[str, Any] | None:
 
 def finetune_record(ex: Example) -> dict[str, Any] | None:
     """OpenAI chat fine-tuning format; positive or corrected answers only."""
-    record = eval_record(ex)
+    return finetune_of(eval_record(ex))
+
+
+def finetune_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The fine-tune record of an eval record (its input, then its reference as the answer)."""
     if record is None:
         return None
     return {"messages": [*record["input"], {"role": "assistant", "content": record["reference"]}]}

@@ -22,10 +22,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Any
-
-from rapidfuzz.distance import Levenshtein
 
 from app.feedback import Signal
 from app.payloads.datasets import Selection
@@ -98,6 +97,8 @@ def _majority(values: Iterable[str]) -> str | None:
 
 
 def labels_of(c: Candidate) -> Labels:
+    if not c.reviews:  # feedback only: the common case, kept cheap
+        return Labels(None, None, (), None, None, signal_of(c.score))
     reviews = [r for r in c.reviews if r.kind == "review"]
     verdicts = [r.verdict for r in reviews if r.verdict in ("good", "bad")]
     verdict = _majority(v for v in verdicts if v)
@@ -249,11 +250,25 @@ def _covers(redacted: str, other: str) -> bool:
 def _compatible(x: str, y: str) -> bool:
     if x == y or _covers(x, y) or _covers(y, x):
         return True
-    # Each copy redacted something the other did not: the rest must still be the same text.
+    # Each copy redacted something the other did not: align the words; every difference must
+    # be placeholders on one side standing for a few words on the other.
     if not (_PLACEHOLDER.search(x) and _PLACEHOLDER.search(y)):
         return False
+    wx, wy = x.split(), y.split()
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=wx, b=wy, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        a, b = wx[i1:i2], wy[j1:j2]
+        if not (_stands_for(a, b) or _stands_for(b, a)):
+            return False
+    return True
+
+
+def _stands_for(placeholders: list[str], words: list[str]) -> bool:
     return (
-        Levenshtein.normalized_similarity(_PLACEHOLDER.sub("", x), _PLACEHOLDER.sub("", y)) >= 0.9
+        bool(placeholders)
+        and all(_PLACEHOLDER.search(w) for w in placeholders)
+        and len(words) <= 6 * len(placeholders)
     )
 
 

@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, any_, bindparam, func, select, tuple_
 
 from app.feedback import SignalMap
 from app.models import Annotation, Event, Generation, Item
 from app.models.item import ACCEPTED_STATES
 from workers.datasets.select import Candidate, Review
-from workers.labelstudio.pairs import tweaks_of
-from workers.labelstudio.push import feedback_of, generation_refs
+from workers.labelstudio.tasks import Feedback
 
 COLUMNS = (
     Item.id,
@@ -98,19 +97,63 @@ def candidates(
             yield _enrich(session, project_id, signals, rows, redact)
 
 
+def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter, not thousands (the
+    driver's cost of a statement grows with its placeholders)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 def _enrich(
     session: Any, project_id: int, signals: SignalMap, rows: Sequence[Any], redact: Redactor
 ) -> list[Candidate]:
-    own = {r[0]: r[6] for r in rows}
-    feedback = feedback_of(session, project_id, own)
-    ranks = _ranks(session, project_id, [r for r in own.values() if r])
-    tweaks = tweaks_of(session, project_id, generation_refs(session, own))
+    dialect = session.get_bind().dialect.name
+    ids = [r[0] for r in rows]
+    # Each item's generation refs: its own and its duplicates' (their users' reactions count).
+    refs: dict[int, set[str]] = {r[0]: ({r[6]} if r[6] else set()) for r in rows}
+    for canonical, ref in session.execute(
+        select(Item.duplicate_of_id, Item.generation_ref).where(
+            among(Item.duplicate_of_id, ids, dialect), Item.generation_ref.is_not(None)
+        )
+    ):
+        refs[canonical].add(ref)
+    owners: dict[str, list[int]] = {}
+    for item_id, item_refs in refs.items():
+        for ref in item_refs:
+            owners.setdefault(ref, []).append(item_id)
+    types: dict[int, dict[str, int]] = {i: {} for i in ids}
+    ratings: dict[int, dict[int, int]] = {i: {} for i in ids}
+    ranks: dict[str, int] = {}
+    tweaked: list[str] = []
+    if owners:
+        for ref, event_type, rating, rank, count in session.execute(
+            select(
+                Event.generation_ref, Event.type, Event.rating, func.min(Event.rank), func.count()
+            )
+            .where(
+                Event.project_id == project_id, among(Event.generation_ref, list(owners), dialect)
+            )
+            .group_by(Event.generation_ref, Event.type, Event.rating)
+        ):
+            for item_id in owners[ref]:
+                by_type = types[item_id]
+                by_type[event_type] = by_type.get(event_type, 0) + count
+                if rating is not None:
+                    ratings[item_id][rating] = ratings[item_id].get(rating, 0) + count
+            if rank is not None:
+                ranks[ref] = min(rank, ranks.get(ref, rank))
+            if event_type == "tweak":
+                tweaked.append(ref)
+    tweaks = _tweaks(session, project_id, tweaked, owners, dialect) if tweaked else {}
     redacted_tweaks = redact(tweaks) if tweaks else {}
-    reviews = _reviews(session, list(own))
+    reviews = _reviews(session, ids, dialect)
     out = []
     for r in rows:
         item_id = r[0]
-        fb = feedback[item_id]
+        fb = Feedback(types[item_id], ratings[item_id])
         out.append(
             Candidate(
                 item_id=item_id,
@@ -135,22 +178,27 @@ def _enrich(
     return out
 
 
-def _ranks(session: Any, project_id: int, refs: list[str]) -> dict[str, int]:
-    if not refs:
-        return {}
-    rows = session.execute(
-        select(Event.generation_ref, func.min(Event.rank))
-        .where(
+def _tweaks(
+    session: Any, project_id: int, refs: list[str], owners: dict[str, list[int]], dialect: str
+) -> dict[int, str]:
+    """The latest tweak text on each item's generations."""
+    latest: dict[int, tuple[Any, str]] = {}
+    for ref, occurred, event_id, text in session.execute(
+        select(Event.generation_ref, Event.occurred_at, Event.id, Event.text).where(
             Event.project_id == project_id,
-            Event.type == "rank",
-            Event.generation_ref.in_(refs),
+            Event.type == "tweak",
+            Event.text.is_not(None),
+            among(Event.generation_ref, refs, dialect),
         )
-        .group_by(Event.generation_ref)
-    )
-    return {ref: rank for ref, rank in rows if rank is not None}
+    ):
+        for item_id in owners[ref]:
+            key = (occurred, event_id)
+            if item_id not in latest or key > latest[item_id][0]:
+                latest[item_id] = (key, text)
+    return {i: t for i, (_, t) in latest.items() if t and t.strip()}
 
 
-def _reviews(session: Any, item_ids: list[int]) -> dict[int, list[Review]]:
+def _reviews(session: Any, item_ids: list[int], dialect: str) -> dict[int, list[Review]]:
     rows = session.execute(
         select(
             Annotation.item_id,
@@ -162,7 +210,7 @@ def _reviews(session: Any, item_ids: list[int]) -> dict[int, list[Review]]:
             Annotation.updated_at,
         )
         .where(
-            Annotation.item_id.in_(item_ids),
+            among(Annotation.item_id, item_ids, dialect),
             Annotation.deleted_at.is_(None),
             Annotation.skipped.is_(False),
         )
