@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, utcnow
@@ -58,7 +58,6 @@ class DatasetVersion(Base):
 
 class DatasetGroup(Base):
     __tablename__ = "dataset_groups"
-    __table_args__ = (Index("ix_dataset_groups_split", "dataset_id", "split"),)
 
     dataset_id: Mapped[int] = mapped_column(
         ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True

@@ -60,9 +60,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("dataset_id", "group_hash", name=op.f("pk_dataset_groups")),
     )
-    with op.batch_alter_table("dataset_groups", schema=None) as batch_op:
-        batch_op.create_index("ix_dataset_groups_split", ["dataset_id", "split"], unique=False)
-
     op.create_table(
         "dataset_versions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -151,8 +148,5 @@ def downgrade() -> None:
 
     op.drop_table("erasures")
     op.drop_table("dataset_versions")
-    with op.batch_alter_table("dataset_groups", schema=None) as batch_op:
-        batch_op.drop_index("ix_dataset_groups_split")
-
     op.drop_table("dataset_groups")
     op.drop_table("datasets")

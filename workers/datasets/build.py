@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
 from app.models.base import utcnow
@@ -53,6 +55,7 @@ from workers.datasets.splits import RETIRED, SPLITS, Ratios, assign
 from workers.datasets.store import Store
 
 log = logging.getLogger("winnow.datasets")
+T = TypeVar("T")
 BUILD = "workers.datasets.build.build_version"
 MANIFEST_FORMAT = "winnow-dataset/1"
 
@@ -161,6 +164,14 @@ class Builder:
 
     def run(self, project_id: int, signals: Any) -> tuple[str, dict[str, Any]]:
         rt = runtime.current()
+        with rt.db.session() as session:
+            recorded_any = session.scalar(
+                select(DatasetGroup.group_hash)
+                .where(DatasetGroup.dataset_id == self.job.dataset_id)
+                .limit(1)
+            )
+        self.fresh = recorded_any is None and self.group_by == "conversation"
+        self.recent: dict[str, str] = {}
         chunk_size = rt.settings.dataset_chunk_size
         selection = self.job.definition.selection
         with ExitStack() as temporary:
@@ -176,7 +187,7 @@ class Builder:
                 self.outs = outs
                 run: list[tuple[Candidate, Labels, str]] = []
                 conversation: str | None = None
-                for chunk in candidates(
+                chunks = candidates(
                     rt.db.sessions,
                     project_id,
                     signals,
@@ -184,7 +195,9 @@ class Builder:
                     _redact_tweaks,
                     since=selection.since,
                     until=selection.until,
-                ):
+                )
+                # Reading runs a chunk ahead, in a thread.
+                for chunk in prefetch(chunks):
                     for c, labels, split in self.assign(chunk):
                         if run and (c.conversation is None or c.conversation != conversation):
                             self.flush(run)
@@ -193,6 +206,9 @@ class Builder:
                         run.append((c, labels, split))
                 if run:
                     self.flush(run)
+                for out in outs.values():
+                    for sink in out.sinks.values():
+                        sink.flush()
             # The data files are in place once `files` closes; the manifest goes last.
             return self.write_manifest()
 
@@ -212,14 +228,19 @@ class Builder:
         rt = runtime.current()
         with rt.db.session() as session:
             dialect = session.get_bind().dialect.name
-            recorded = dict(
-                session.execute(
-                    select(DatasetGroup.group_hash, DatasetGroup.split).where(
-                        DatasetGroup.dataset_id == self.job.dataset_id,
-                        among(DatasetGroup.group_hash, hashes, dialect),
-                    )
-                ).all()
-            )
+            if self.fresh:
+                # Nothing recorded before this build, and items come conversation by
+                # conversation: a group can only have been seen in the previous chunk.
+                recorded = {g: self.recent[g] for g in hashes if g in self.recent}
+            else:
+                recorded = dict(
+                    session.execute(
+                        select(DatasetGroup.group_hash, DatasetGroup.split).where(
+                            DatasetGroup.dataset_id == self.job.dataset_id,
+                            among(DatasetGroup.group_hash, hashes, dialect),
+                        )
+                    ).all()
+                )
             result = assign(
                 hashes, recorded, self.job.salt, self.ratios, holdouts=self.job.holdouts
             )
@@ -231,6 +252,7 @@ class Builder:
                     for g in result.new_groups
                 ],
             )
+        self.recent = result.groups
         for c, labels, g in chosen:
             split = result.groups[g]
             if split == RETIRED:
@@ -244,9 +266,15 @@ class Builder:
 
     def flush(self, run: Sequence[tuple[Candidate, Labels, str]]) -> None:
         """Write one conversation's items (in id order) and then its preference pairs."""
+        if len(run) == 1 and not run[0][0].tweak:  # the common case: nothing to pair
+            c, labels, split = run[0]
+            self.write_item(c, labels, self.outs[split], ())
+            return
         split_of = {c.external_id: split for c, _, split in run}
         pairs = alternative_pairs([(c, labels) for c, labels, _ in run]) if len(run) > 1 else []
-        pairs += [p for c, labels, _ in run if (p := tweak_pair(c, labels)) is not None]
+        pairs += [
+            p for c, labels, _ in run if c.tweak and (p := tweak_pair(c, labels)) is not None
+        ]
         pair_lines: dict[str, list[bytes]] = {}
         placed = []
         for pair in sorted(pairs, key=lambda p: p.id):
@@ -262,38 +290,40 @@ class Builder:
             for item in set(pair.items):
                 pair_lines.setdefault(item, []).append(data)
         for c, labels, split in run:
-            out = self.outs[split]
-            example = example_of(c, labels)
-            ev = eval_record(example)
-            ft = finetune_of(ev)
-            digest = hashlib.sha256()
-            flags = ""
-            if ev is not None:
-                data = line(ev)
-                out.sinks["eval"].add(data)
-                digest.update(data)
-                flags += "e"
-            if ft is not None:
-                data = line(ft)
-                out.sinks["finetune"].add(data)
-                digest.update(data)
-                flags += "f"
-            for data in pair_lines.get(c.external_id, ()):
-                digest.update(data)
-            entry = [
-                c.external_id,
-                digest.hexdigest()[:16],
-                flags,
-                labels.verdict,
-                labels.signal,
-                list(labels.failure_modes),
-                labels.correction is not None,
-            ]
-            out.ids.write(orjson.dumps(entry) + b"\n")
-            out.items += 1
+            self.write_item(c, labels, self.outs[split], pair_lines.get(c.external_id, ()))
         for split, origin, data in placed:
             self.outs[split].sinks["preference"].add(data)
             self.outs[split].origins[origin] += 1
+
+    def write_item(
+        self, c: Candidate, labels: Labels, out: SplitOut, pair_lines: Sequence[bytes]
+    ) -> None:
+        """An item's eval and fine-tune lines, and its manifest entry (its digest covers its
+        lines and the pair lines it is part of)."""
+        ev = eval_record(example_of(c, labels))
+        digest = hashlib.sha256()
+        flags = ""
+        if ev is not None:
+            data = line(ev)
+            out.sinks["eval"].add(data)
+            digest.update(data)
+            data = line(finetune_of(ev))  # type: ignore[arg-type]
+            out.sinks["finetune"].add(data)
+            digest.update(data)
+            flags = "ef"
+        for data in pair_lines:
+            digest.update(data)
+        entry = [
+            c.external_id,
+            digest.hexdigest()[:16],
+            flags,
+            labels.verdict,
+            labels.signal,
+            list(labels.failure_modes),
+            labels.correction is not None,
+        ]
+        out.ids.write(orjson.dumps(entry) + b"\n")
+        out.items += 1
 
     def write_manifest(self) -> tuple[str, dict[str, Any]]:
         job = self.job
@@ -340,12 +370,52 @@ class Builder:
         return sink.digest.hexdigest(), counts
 
 
+def prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Run `chunks` in a thread, `depth` ahead: the next chunk's queries wait on the database
+    while this one is written (the driver releases the GIL while it waits)."""
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ready.put(("chunk", chunk), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(("end", None))
+        except BaseException as exc:
+            ready.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="winnow-dataset-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+
+
 def record_groups(session: Any, dialect: str, rows: list[tuple[int, str, str, int]]) -> None:
     """Insert new groups' splits: COPY on PostgreSQL (a million rows in seconds), else one
     executemany."""
     if not rows:
         return
     if dialect == "postgresql":
+        # Not waiting for the WAL flush at each chunk's commit: a record lost in a crash only
+        # means the build fails and the next one draws the same splits again (the draw is a
+        # pure function of the group), so nothing can move.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         raw = session.connection().connection.dbapi_connection
         with (
             raw.cursor() as cursor,
@@ -399,6 +469,7 @@ def write_manifest(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[b
             first = False
         sink.add(b"]" if first else b"\n    ]")
     sink.add(b"\n  }\n}\n")
+    sink.flush()
 
 
 def _rewind(handle: IO[bytes]) -> Iterator[bytes]:

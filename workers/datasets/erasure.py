@@ -146,6 +146,7 @@ def purge_version(
                 sink = Sink(out)
                 for data in _keep(fmt, source, entries, gone, origins):
                     sink.add(data)
+                sink.flush()
             files[fmt].update(
                 sha256=sink.digest.hexdigest(), bytes=sink.bytes, records=sink.records
             )

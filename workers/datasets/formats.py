@@ -16,7 +16,7 @@ import orjson
 FORMATS = ("eval", "finetune", "preference")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Example:
     """One curated item, redacted, with what annotators and users said about it."""
 
@@ -29,7 +29,7 @@ class Example:
     source: Mapping[str, Any] = field(default_factory=dict)  # model, prompt, feature, ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Pair:
     id: str
     prompt: Sequence[Mapping[str, str]]
@@ -39,12 +39,15 @@ class Pair:
     items: tuple[str, str] = ("", "")  # the items the chosen and the rejected answer come from
 
 
-def _split_answer(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str, str]], str | None]:
-    turns = [{"role": m["role"], "content": m["content"]} for m in messages]
-    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
-    if last is None:
-        return turns, None
-    return turns[:last], turns[last]["content"]
+def _split_answer(
+    messages: Sequence[Mapping[str, str]],
+) -> tuple[list[Mapping[str, str]], str | None]:
+    """The messages before the last assistant turn, and that turn's content (the messages are
+    [{"role", "content"}] already: see select.messages)."""
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i]["role"] == "assistant":
+            return list(messages[:i]), messages[i]["content"]
+    return list(messages), None
 
 
 def eval_record(ex: Example) -> dict[str, Any] | None:
@@ -110,19 +113,34 @@ def lines(records: Iterable[dict[str, Any] | None]) -> Iterator[bytes]:
 
 
 class Sink:
-    """A file being written: bytes counted and hashed on the way through."""
+    """A file being written: bytes counted and hashed on the way through, written in blocks
+    (`close` writes the rest; the digest covers everything added)."""
+
+    BLOCK = 1 << 16
 
     def __init__(self, out: IO[bytes]) -> None:
         self.out = out
         self.digest = hashlib.sha256()
         self.bytes = 0
         self.records = 0
+        self._pending: list[bytes] = []
+        self._size = 0
 
     def add(self, data: bytes) -> None:
-        self.out.write(data)
-        self.digest.update(data)
-        self.bytes += len(data)
+        self._pending.append(data)
+        self._size += len(data)
         self.records += 1
+        if self._size >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            block = b"".join(self._pending)
+            self.out.write(block)
+            self.digest.update(block)
+            self.bytes += len(block)
+            self._pending.clear()
+            self._size = 0
 
 
 @dataclass(frozen=True)

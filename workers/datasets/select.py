@@ -31,7 +31,7 @@ from app.payloads.datasets import Selection
 from workers.datasets.formats import Example, Pair
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Review:
     """One annotator's (non-deleted, non-skipped) annotation of the item."""
 
@@ -43,7 +43,7 @@ class Review:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Candidate:
     item_id: int
     external_id: str
@@ -64,7 +64,7 @@ class Candidate:
     reviews: Sequence[Review] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Labels:
     verdict: str | None
     agreement: float | None  # percent agreement on the verdict; None with fewer than 2
