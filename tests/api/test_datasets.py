@@ -297,3 +297,67 @@ def test_any_fsspec_store_works(settings: Settings, make_tenant: MakeTenant) -> 
         assert not fs.glob(f"{root}/**/*.part")
     finally:
         application.extensions["winnow.db"].dispose()
+
+
+def test_preference_pairs_from_tweaks_and_regenerations_and_lineage(
+    app: Flask, client: FlaskClient, owner: Tenant
+) -> None:
+    """A tweak (screened for PII before it reaches a file) and a regeneration become pairs; any
+    exported example leads back to its item, generation, events and PII findings."""
+    h = owner.headers
+    question = "Ticket 7: how do I export my invoices? I'm Maria Gonzalez."
+    for gid in ("gen-a", "gen-b", "gen-t"):
+        assert client.post("/v1/generations", json=generation(gid, feature="help"),
+                           headers=h).status_code == 201
+    # The same prompt answered twice in one conversation: the first regenerated, the second
+    # accepted.
+    for cid, gid, answer in (("first", "gen-a", "I cannot help with that."),
+                             ("second", "gen-b", "Open Billing, then Invoices, then Export.")):
+        body = conversation(cid, "u-1", question, answer, generation_id=gid,
+                            conversation_id="conv-x")
+        assert client.post("/v1/conversations", json=body, headers=h).status_code == 201
+    events = [event("regen", "regenerate", "gen-a"), event("acc", "accept", "gen-b"),
+              event("tw", "tweak", "gen-t",
+                    text="Open Billing > Invoices. Questions? Write to maria.g@example.com")]
+    body = conversation("tweaked", "u-2", "Ticket 8: where are my invoices?",
+                        "Open Billing.", generation_id="gen-t", conversation_id="conv-y")
+    assert client.post("/v1/conversations", json=body, headers=h).status_code == 201
+    assert client.post("/v1/events", json={"events": events}, headers=h).status_code in (200,
+                                                                                          201)
+    run_jobs(app)
+    define(client, owner, name="prefs", purpose="preference",
+           splits={"train": 1.0, "validation": 0.0, "test": 0.0})
+    build(app, client, owner, "prefs", "pairs")
+    pairs = {p["id"]: p for p in records(client, owner, "prefs", 1, "train", "preference")}
+    assert set(pairs) == {"second>first", "tweaked:tweak"}
+    regen = pairs["second>first"]
+    assert regen["origin"] == "regenerate"
+    assert regen["chosen"].startswith("Open Billing") and regen["rejected"].startswith("I cannot")
+    assert "Maria" not in json.dumps(regen) and "<PERSON_1>" in regen["prompt"][0]["content"]
+    tweak = pairs["tweaked:tweak"]
+    assert tweak["origin"] == "tweak" and tweak["rejected"] == "Open Billing."
+    assert "maria.g@example.com" not in tweak["chosen"] and "<EMAIL_ADDRESS_1>" in tweak["chosen"]
+
+    from app.models import Project
+    from app.services.keys import create_key
+
+    with app.extensions["winnow.db"].session() as session:
+        project = session.get_one(Project, owner.project_id)
+        puller = create_key(session, project, "pull", ("datasets:read",)).token
+    is_problem(client.get("/v1/datasets/prefs/versions/1/examples/tweaked",
+                          headers={"Authorization": f"Bearer {puller}"}), 403)  # items:read
+    reader = h
+    lineage = client.get("/v1/datasets/prefs/versions/1/examples/second%3Efirst",
+                         headers=reader)
+    assert lineage.status_code == 200, lineage.get_data(as_text=True)
+    got = lineage.get_json()
+    assert got["split"] == "train" and got["files"] == ["preference"]
+    assert [i["item"]["id"] for i in got["items"]] == ["second", "first"]
+    second, first = got["items"]
+    assert second["generation"]["model"]["name"] == "gpt-4o"
+    assert [e["type"] for e in first["events"]] == ["regenerate"]
+    assert {f["entity_type"] for f in second["item"]["findings"]} == {"PERSON"}
+    assert "Maria" not in lineage.get_data(as_text=True)
+    one = client.get("/v1/datasets/prefs/versions/1/examples/tweaked", headers=reader).get_json()
+    assert one["files"] == ["eval", "finetune"]
+    assert one["items"][0]["events"][0]["text"] is None  # free text left out

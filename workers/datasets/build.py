@@ -172,6 +172,16 @@ class Builder:
             )
         self.fresh = recorded_any is None and self.group_by == "conversation"
         self.recent: dict[str, str] = {}
+        # A first build reads no records back: they are written from a thread of their own.
+        self.writer = GroupWriter() if self.fresh else None
+        try:
+            return self._run(project_id, signals)
+        finally:
+            if self.writer is not None:
+                self.writer.stop()
+
+    def _run(self, project_id: int, signals: Any) -> tuple[str, dict[str, Any]]:
+        rt = runtime.current()
         chunk_size = rt.settings.dataset_chunk_size
         selection = self.job.definition.selection
         with ExitStack() as temporary:
@@ -209,6 +219,8 @@ class Builder:
                 for out in outs.values():
                     for sink in out.sinks.values():
                         sink.flush()
+                if self.writer is not None:
+                    self.writer.close()  # every split recorded (or the build fails)
             # The data files are in place once `files` closes; the manifest goes last.
             return self.write_manifest()
 
@@ -226,6 +238,7 @@ class Builder:
             return
         hashes = sorted({g for _, _, g in chosen})
         rt = runtime.current()
+        new_rows: list[tuple[int, str, str, int]] = []
         with rt.db.session() as session:
             dialect = session.get_bind().dialect.name
             if self.fresh:
@@ -244,14 +257,14 @@ class Builder:
             result = assign(
                 hashes, recorded, self.job.salt, self.ratios, holdouts=self.job.holdouts
             )
-            record_groups(
-                session,
-                dialect,
-                [
-                    (self.job.dataset_id, g, result.groups[g], self.job.number)
-                    for g in result.new_groups
-                ],
-            )
+            new_rows = [
+                (self.job.dataset_id, g, result.groups[g], self.job.number)
+                for g in result.new_groups
+            ]
+            if self.writer is None:
+                record_groups(session, dialect, new_rows)
+        if self.writer is not None:
+            self.writer.put(new_rows)
         self.recent = result.groups
         for c, labels, g in chosen:
             split = result.groups[g]
@@ -272,9 +285,7 @@ class Builder:
             return
         split_of = {c.external_id: split for c, _, split in run}
         pairs = alternative_pairs([(c, labels) for c, labels, _ in run]) if len(run) > 1 else []
-        pairs += [
-            p for c, labels, _ in run if c.tweak and (p := tweak_pair(c, labels)) is not None
-        ]
+        pairs += [p for c, labels, _ in run if c.tweak and (p := tweak_pair(c, labels)) is not None]
         pair_lines: dict[str, list[bytes]] = {}
         placed = []
         for pair in sorted(pairs, key=lambda p: p.id):
@@ -404,6 +415,45 @@ def prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
     finally:
         stop.set()
         worker.join(timeout=30)
+
+
+class GroupWriter:
+    """Records new groups' splits in a thread of its own, in order, one transaction a batch."""
+
+    def __init__(self) -> None:
+        self.batches: queue.Queue[list[tuple[int, str, str, int]] | None] = queue.Queue(4)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="winnow-dataset-groups", daemon=True)
+        self.thread.start()
+
+    def put(self, rows: list[tuple[int, str, str, int]]) -> None:
+        if self.error is not None:
+            raise self.error
+        if rows:
+            self.batches.put(rows)
+
+    def close(self) -> None:
+        self.batches.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.error = self.error or RuntimeError("stopped")
+            self.batches.put(None)
+            self.thread.join(timeout=30)
+
+    def _work(self) -> None:
+        db = runtime.current().db
+        while (rows := self.batches.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the build fails anyway
+            try:
+                with db.session() as session:
+                    record_groups(session, session.get_bind().dialect.name, rows)
+            except BaseException as exc:
+                self.error = exc
 
 
 def record_groups(session: Any, dialect: str, rows: list[tuple[int, str, str, int]]) -> None:
