@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, func, select, tuple_
+from sqlalchemy import and_, any_, bindparam, cast, func, select, tuple_
 
 from app.feedback import SignalMap
 from app.models import Annotation, Event, Generation, Item
@@ -73,7 +73,7 @@ def candidates(
     last_id = 0
     while True:
         with sessions() as session:
-            rows = session.execute(
+            rows = session.connection().execute(
                 base.where(Item.conversation_ref.is_(None), Item.id > last_id)
                 .order_by(Item.id)
                 .limit(chunk_size)
@@ -88,7 +88,7 @@ def candidates(
             query = base.where(Item.conversation_ref.is_not(None))
             if after is not None:
                 query = query.where(tuple_(Item.conversation_ref, Item.id) > after)
-            rows = session.execute(
+            rows = session.connection().execute(
                 query.order_by(Item.conversation_ref, Item.id).limit(chunk_size)
             ).all()
             if not rows:
@@ -98,12 +98,18 @@ def candidates(
 
 
 def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
-    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter, not thousands (the
-    driver's cost of a statement grows with its placeholders)."""
+    """`column IN values`; on PostgreSQL as `= ANY(string_to_array(csv, ','))`: one text
+    parameter, not thousands (the driver's cost of a statement grows with its placeholders,
+    and dumping a list as an array costs more than joining it). Safe because ids and refs
+    never contain a comma (the identifier pattern excludes it)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        text_values = [str(v) for v in values]
+        if any("," in v for v in text_values):
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        array = func.string_to_array(bindparam(None, ",".join(text_values)), ",")
+        return column == any_(cast(array, ARRAY(column.type)))
     return column.in_(list(values))
 
 
@@ -111,21 +117,24 @@ def _enrich(
     session: Any, project_id: int, signals: SignalMap, rows: Sequence[Any], redact: Redactor
 ) -> list[Candidate]:
     dialect = session.get_bind().dialect.name
+    session = session.connection()  # column selects: Core, without the ORM's result layer
     ids = [r[0] for r in rows]
-    # Each item's generation refs: its own and its duplicates' (their users' reactions count).
-    refs: dict[int, set[str]] = {r[0]: ({r[6]} if r[6] else set()) for r in rows}
+    # The items of each generation ref: its own, and those its duplicates are about (their
+    # users' reactions count for the canonical item).
+    owners: dict[str, list[int]] = {}
+    for r in rows:
+        if r[6]:
+            owners.setdefault(r[6], []).append(r[0])
     for canonical, ref in session.execute(
         select(Item.duplicate_of_id, Item.generation_ref).where(
             among(Item.duplicate_of_id, ids, dialect), Item.generation_ref.is_not(None)
         )
     ):
-        refs[canonical].add(ref)
-    owners: dict[str, list[int]] = {}
-    for item_id, item_refs in refs.items():
-        for ref in item_refs:
-            owners.setdefault(ref, []).append(item_id)
-    types: dict[int, dict[str, int]] = {i: {} for i in ids}
-    ratings: dict[int, dict[int, int]] = {i: {} for i in ids}
+        items = owners.setdefault(ref, [])
+        if canonical not in items:
+            items.append(canonical)
+    types: dict[int, dict[str, int]] = {}  # item -> event type -> count
+    ratings: dict[int, dict[int, int]] = {}
     ranks: dict[str, int] = {}
     tweaked: list[str] = []
     if owners:
@@ -139,10 +148,11 @@ def _enrich(
             .group_by(Event.generation_ref, Event.type, Event.rating)
         ):
             for item_id in owners[ref]:
-                by_type = types[item_id]
-                by_type[event_type] = by_type.get(event_type, 0) + count
+                counts = types.setdefault(item_id, {})
+                counts[event_type] = counts.get(event_type, 0) + count
                 if rating is not None:
-                    ratings[item_id][rating] = ratings[item_id].get(rating, 0) + count
+                    by_rating = ratings.setdefault(item_id, {})
+                    by_rating[rating] = by_rating.get(rating, 0) + count
             if rank is not None:
                 ranks[ref] = min(rank, ranks.get(ref, rank))
             if event_type == "tweak":
@@ -151,9 +161,13 @@ def _enrich(
     redacted_tweaks = redact(tweaks) if tweaks else {}
     reviews = _reviews(session, ids, dialect)
     out = []
+    no_ratings: dict[int, int] = {}
     for r in rows:
         item_id = r[0]
-        fb = Feedback(types[item_id], ratings[item_id])
+        by_type = types.get(item_id)
+        score = None
+        if by_type is not None:
+            score = Feedback(by_type, ratings.get(item_id, no_ratings)).score(signals)
         out.append(
             Candidate(
                 item_id=item_id,
@@ -168,8 +182,8 @@ def _enrich(
                 prompt=r[9],
                 prompt_version=r[10],
                 feature=r[11],
-                score=fb.score(signals),
-                regenerated=bool(fb.by_type.get("regenerate")),
+                score=score,
+                regenerated=bool(by_type and by_type.get("regenerate")),
                 rank=ranks.get(r[6]) if r[6] else None,
                 tweak=redacted_tweaks.get(item_id),
                 reviews=reviews.get(item_id, ()),
