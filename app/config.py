@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # URL works (s3://bucket/prefix with s3fs installed, gcs://..., memory:// for tests).
     datasets_url: str | None = None
     # Items read per database round trip while building a version.
-    dataset_chunk_size: int = Field(default=2000, ge=10, le=100_000)
+    dataset_chunk_size: int = Field(default=5000, ge=10, le=100_000)
 
     @field_validator("rate_limit")
     @classmethod

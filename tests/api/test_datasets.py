@@ -361,3 +361,27 @@ def test_preference_pairs_from_tweaks_and_regenerations_and_lineage(
     one = client.get("/v1/datasets/prefs/versions/1/examples/tweaked", headers=reader).get_json()
     assert one["files"] == ["eval", "finetune"]
     assert one["items"][0]["events"][0]["text"] is None  # free text left out
+
+
+def test_a_group_recorded_twice_in_one_build_keeps_one_record(app: Flask, owner: Tenant) -> None:
+    """The draw is a pure function of the group, so a second record of it (it recurred before
+    the first was committed) is dropped, not an error (COPY's unique violation on PostgreSQL
+    falls back to ON CONFLICT DO NOTHING)."""
+    from sqlalchemy import func, select
+
+    from app.models import Dataset, DatasetGroup
+    from workers.datasets.build import record_groups
+
+    db = app.extensions["winnow.db"]
+    with db.session() as session:
+        dataset = Dataset(project_id=owner.project_id, name="d", purpose="eval", salt="s",
+                          definition={}, holdouts=0)
+        session.add(dataset)
+        session.flush()
+        dataset_id = dataset.id
+    rows = [(dataset_id, f"{n:032x}", "train", 1) for n in range(5)]
+    for batch in (rows[:3], rows, rows[2:]):
+        with db.session() as session:
+            record_groups(session, session.get_bind().dialect.name, batch)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DatasetGroup)) == 5

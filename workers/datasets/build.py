@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import IO, Any, TypeVar
 
 import orjson
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
 from app.models.base import utcnow
@@ -170,10 +170,14 @@ class Builder:
                 .where(DatasetGroup.dataset_id == self.job.dataset_id)
                 .limit(1)
             )
-        self.fresh = recorded_any is None and self.group_by == "conversation"
+        # Grouped by conversation, items arrive conversation by conversation, so a group can
+        # only recur in the next chunk: the read-ahead thread may look recorded splits up
+        # (the previous chunk's new groups are merged in from memory), and a writer thread
+        # records new ones. Grouped by user, a group may recur anywhere: both stay in step.
+        self.ahead = self.group_by == "conversation"
+        self.fresh = recorded_any is None
         self.recent: dict[str, str] = {}
-        # A first build reads no records back: they are written from a thread of their own.
-        self.writer = GroupWriter() if self.fresh else None
+        self.writer = GroupWriter() if self.ahead else None
         try:
             return self._run(project_id, signals)
         finally:
@@ -206,9 +210,9 @@ class Builder:
                     since=selection.since,
                     until=selection.until,
                 )
-                # Reading runs a chunk ahead, in a thread.
-                for chunk in prefetch(chunks):
-                    for c, labels, split in self.assign(chunk):
+                # Reading (and, by conversation, looking splits up) runs a chunk ahead.
+                for chunk, recorded in prefetch(self.look_up(chunk) for chunk in chunks):
+                    for c, labels, split in self.assign(chunk, recorded):
                         if run and (c.conversation is None or c.conversation != conversation):
                             self.flush(run)
                             run = []
@@ -224,47 +228,69 @@ class Builder:
             # The data files are in place once `files` closes; the manifest goes last.
             return self.write_manifest()
 
-    def assign(self, chunk: Sequence[Candidate]) -> Iterator[tuple[Candidate, Labels, str]]:
+    def hashes(self, chunk: Sequence[Candidate]) -> list[str]:
+        return [group_hash(self.job.salt, group_key(c, self.group_by)) for c in chunk]
+
+    def recorded(self, hashes: Sequence[str]) -> dict[str, str]:
+        if self.fresh or not hashes:
+            return {}
+        with runtime.current().db.session() as session:
+            dialect = session.get_bind().dialect.name
+            rows = session.connection().execute(
+                select(DatasetGroup.group_hash, DatasetGroup.split).where(
+                    DatasetGroup.dataset_id == self.job.dataset_id,
+                    among(DatasetGroup.group_hash, sorted(set(hashes)), dialect),
+                )
+            )
+            return {g: split for g, split in rows}
+
+    def look_up(
+        self, chunk: list[Candidate]
+    ) -> tuple[list[Candidate], tuple[list[str], dict[str, str]] | None]:
+        """In the read-ahead thread (by conversation): the chunk's group hashes and their
+        recorded splits."""
+        if not self.ahead:
+            return chunk, None
+        hashes = self.hashes(chunk)
+        return chunk, (hashes, self.recorded(hashes))
+
+    def assign(
+        self, chunk: Sequence[Candidate], looked_up: tuple[list[str], dict[str, str]] | None
+    ) -> Iterator[tuple[Candidate, Labels, str]]:
         """The chunk's selected items with their splits; new groups are recorded."""
         selection = self.job.definition.selection
+        if looked_up is None:
+            hashes = self.hashes(chunk)
+            recorded = self.recorded(hashes)
+        else:
+            hashes, recorded = looked_up
+            # Groups the previous chunk recorded may not have been committed when this chunk
+            # was looked up; they can only recur here, and their splits are in memory.
+            recorded = {**recorded, **{g: self.recent[g] for g in hashes if g in self.recent}}
         chosen = []
-        for c in chunk:
+        for c, g in zip(chunk, hashes, strict=True):
             labels = labels_of(c)
             if matches(selection, c, labels):
-                chosen.append((c, labels, group_hash(self.job.salt, group_key(c, self.group_by))))
+                chosen.append((c, labels, g))
             else:
                 self.excluded["not_selected"] += 1
         if not chosen:
             return
-        hashes = sorted({g for _, _, g in chosen})
-        rt = runtime.current()
-        new_rows: list[tuple[int, str, str, int]] = []
-        with rt.db.session() as session:
-            dialect = session.get_bind().dialect.name
-            if self.fresh:
-                # Nothing recorded before this build, and items come conversation by
-                # conversation: a group can only have been seen in the previous chunk.
-                recorded = {g: self.recent[g] for g in hashes if g in self.recent}
-            else:
-                recorded = dict(
-                    session.execute(
-                        select(DatasetGroup.group_hash, DatasetGroup.split).where(
-                            DatasetGroup.dataset_id == self.job.dataset_id,
-                            among(DatasetGroup.group_hash, hashes, dialect),
-                        )
-                    ).all()
-                )
-            result = assign(
-                hashes, recorded, self.job.salt, self.ratios, holdouts=self.job.holdouts
-            )
-            new_rows = [
-                (self.job.dataset_id, g, result.groups[g], self.job.number)
-                for g in result.new_groups
-            ]
-            if self.writer is None:
-                record_groups(session, dialect, new_rows)
+        result = assign(
+            sorted({g for _, _, g in chosen}),
+            recorded,
+            self.job.salt,
+            self.ratios,
+            holdouts=self.job.holdouts,
+        )
+        new_rows = [
+            (self.job.dataset_id, g, result.groups[g], self.job.number) for g in result.new_groups
+        ]
         if self.writer is not None:
             self.writer.put(new_rows)
+        elif new_rows:
+            with runtime.current().db.session() as session:
+                record_groups(session, session.get_bind().dialect.name, new_rows)
         self.recent = result.groups
         for c, labels, g in chosen:
             split = result.groups[g]
@@ -458,28 +484,44 @@ class GroupWriter:
 
 def record_groups(session: Any, dialect: str, rows: list[tuple[int, str, str, int]]) -> None:
     """Insert new groups' splits: COPY on PostgreSQL (a million rows in seconds), else one
-    executemany."""
+    executemany. A group recorded twice within one build (it recurred before its first record
+    was committed) always has the same split, since the draw is a pure function of the group,
+    the salt and the ratios: the second record is dropped."""
     if not rows:
         return
     if dialect == "postgresql":
+        from psycopg.errors import UniqueViolation
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         # Not waiting for the WAL flush at each chunk's commit: a record lost in a crash only
-        # means the build fails and the next one draws the same splits again (the draw is a
-        # pure function of the group), so nothing can move.
+        # means the build fails and the next one draws the same splits again.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        savepoint = session.begin_nested()
         raw = session.connection().connection.dbapi_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(
-                "COPY dataset_groups (dataset_id, group_hash, split, since_version) FROM STDIN"
-            ) as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(
+                    "COPY dataset_groups (dataset_id, group_hash, split, since_version) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            savepoint.commit()
+            return
+        except UniqueViolation:
+            savepoint.rollback()
+        session.execute(pg_insert(DatasetGroup).on_conflict_do_nothing(), _dicts(rows))
         return
-    session.execute(
-        insert(DatasetGroup),
-        [{"dataset_id": d, "group_hash": g, "split": s, "since_version": v} for d, g, s, v in rows],
-    )
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    session.execute(sqlite_insert(DatasetGroup).on_conflict_do_nothing(), _dicts(rows))
+
+
+def _dicts(rows: list[tuple[int, str, str, int]]) -> list[dict[str, Any]]:
+    return [
+        {"dataset_id": d, "group_hash": g, "split": s, "since_version": v} for d, g, s, v in rows
+    ]
 
 
 def tally(entries: Iterable[Sequence[Any]], origins: Counter[str]) -> dict[str, Any]:

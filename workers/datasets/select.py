@@ -49,8 +49,8 @@ class Candidate:
     external_id: str
     conversation: str | None
     user_id: str | None
-    occurred_at: datetime
     turns: Sequence[Mapping[str, Any]]  # redacted: [{"role", "text"}]
+    occurred_at: datetime | None = None  # None when the reader applied since/until itself
     generation: str | None = None
     model: str | None = None
     model_version: str | None = None
@@ -129,10 +129,11 @@ def _ref_matches(wanted: Sequence[str], name: str | None, version: str | None) -
 
 def matches(selection: Selection, c: Candidate, labels: Labels) -> bool:
     s = selection
-    if s.since is not None and c.occurred_at < s.since:
-        return False
-    if s.until is not None and c.occurred_at >= s.until:
-        return False
+    if c.occurred_at is not None:
+        if s.since is not None and c.occurred_at < s.since:
+            return False
+        if s.until is not None and c.occurred_at >= s.until:
+            return False
     if s.verdicts is not None and labels.verdict not in s.verdicts:
         return False
     if s.failure_modes is not None and not set(s.failure_modes) & set(labels.failure_modes):

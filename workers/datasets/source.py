@@ -26,7 +26,6 @@ COLUMNS = (
     Item.external_id,
     Item.conversation_ref,
     Item.user_id,
-    Item.occurred_at,
     Item.redacted,
     Item.generation_ref,
     Generation.model_name,
@@ -73,11 +72,15 @@ def candidates(
     last_id = 0
     while True:
         with sessions() as session:
-            rows = session.connection().execute(
-                base.where(Item.conversation_ref.is_(None), Item.id > last_id)
-                .order_by(Item.id)
-                .limit(chunk_size)
-            ).all()
+            rows = (
+                session.connection()
+                .execute(
+                    base.where(Item.conversation_ref.is_(None), Item.id > last_id)
+                    .order_by(Item.id)
+                    .limit(chunk_size)
+                )
+                .all()
+            )
             if not rows:
                 break
             last_id = rows[-1][0]
@@ -88,9 +91,11 @@ def candidates(
             query = base.where(Item.conversation_ref.is_not(None))
             if after is not None:
                 query = query.where(tuple_(Item.conversation_ref, Item.id) > after)
-            rows = session.connection().execute(
-                query.order_by(Item.conversation_ref, Item.id).limit(chunk_size)
-            ).all()
+            rows = (
+                session.connection()
+                .execute(query.order_by(Item.conversation_ref, Item.id).limit(chunk_size))
+                .all()
+            )
             if not rows:
                 break
             after = (rows[-1][2], rows[-1][0])
@@ -123,8 +128,8 @@ def _enrich(
     # users' reactions count for the canonical item).
     owners: dict[str, list[int]] = {}
     for r in rows:
-        if r[6]:
-            owners.setdefault(r[6], []).append(r[0])
+        if r[5]:
+            owners.setdefault(r[5], []).append(r[0])
     for canonical, ref in session.execute(
         select(Item.duplicate_of_id, Item.generation_ref).where(
             among(Item.duplicate_of_id, ids, dialect), Item.generation_ref.is_not(None)
@@ -174,17 +179,16 @@ def _enrich(
                 external_id=r[1],
                 conversation=r[2],
                 user_id=r[3],
-                occurred_at=r[4],
-                turns=r[5],
-                generation=r[6],
-                model=r[7],
-                model_version=r[8],
-                prompt=r[9],
-                prompt_version=r[10],
-                feature=r[11],
+                turns=r[4],
+                generation=r[5],
+                model=r[6],
+                model_version=r[7],
+                prompt=r[8],
+                prompt_version=r[9],
+                feature=r[10],
                 score=score,
                 regenerated=bool(by_type and by_type.get("regenerate")),
-                rank=ranks.get(r[6]) if r[6] else None,
+                rank=ranks.get(r[5]) if r[5] else None,
                 tweak=redacted_tweaks.get(item_id),
                 reviews=reviews.get(item_id, ()),
             )
