@@ -104,7 +104,7 @@ def records(client: FlaskClient, t: Tenant, name: str, v: int, split: str, fmt: 
 
 def define(client: FlaskClient, t: Tenant, **fields: Any) -> dict[str, Any]:
     body = {"name": "help-eval", "purpose": "eval",
-            "splits": {"train": 0.5, "validation": 0.2, "test": 0.3}, **fields}
+            "splits": {"train": 0.4, "validation": 0.3, "test": 0.3}, **fields}
     resp = client.post("/v1/datasets", json=body, headers=t.headers)
     assert resp.status_code == 201, resp.get_data(as_text=True)
     out: dict[str, Any] = resp.get_json()
