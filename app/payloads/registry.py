@@ -17,7 +17,15 @@ from app.payloads.conversations import (
     ItemPage,
     ReviewIn,
 )
-from app.payloads.datasets import DatasetDefinition
+from app.payloads.datasets import (
+    DatasetDefinition,
+    DatasetOut,
+    DiffOut,
+    ErasureOut,
+    LineageOut,
+    VersionIn,
+    VersionOut,
+)
 from app.payloads.events import BatchResult, EventBatchIn, EventIn, EventOut, EventPage
 from app.payloads.generations import GenerationIn, GenerationOut
 from app.payloads.labelstudio import HookAccepted, LabelStudioHookIn
@@ -32,6 +40,12 @@ PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
     "label-studio-hook-accepted": (HookAccepted, "serialization"),
     "conversation": (ConversationIn, "validation"),
     "dataset-definition": (DatasetDefinition, "validation"),
+    "dataset-out": (DatasetOut, "serialization"),
+    "dataset-version-request": (VersionIn, "validation"),
+    "dataset-version": (VersionOut, "serialization"),
+    "dataset-diff": (DiffOut, "serialization"),
+    "dataset-example-lineage": (LineageOut, "serialization"),
+    "erasure": (ErasureOut, "serialization"),
     "conversation-batch": (ConversationBatchIn, "validation"),
     "event": (EventIn, "validation"),
     "event-batch": (EventBatchIn, "validation"),

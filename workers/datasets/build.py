@@ -116,7 +116,8 @@ def build_version(version_id: int) -> dict[str, Any]:
     except Exception as exc:
         own = type(exc).__module__.startswith(("workers", "app"))
         error = f"{type(exc).__name__}: {exc}" if own else type(exc).__name__
-        log.exception("building %s version %d failed", job.name, job.number)
+        # Not log.exception: a library's message or traceback may quote data.
+        log.error("building %s version %d failed: %s", job.name, job.number, error)
         with rt.db.session() as session:
             session.execute(
                 update(DatasetVersion)
