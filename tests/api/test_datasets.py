@@ -385,3 +385,53 @@ def test_a_group_recorded_twice_in_one_build_keeps_one_record(app: Flask, owner:
             record_groups(session, session.get_bind().dialect.name, batch)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(DatasetGroup)) == 5
+
+
+def test_annotated_items_take_their_verdict_and_screened_correction(
+    app: Flask, client: FlaskClient, owner: Tenant
+) -> None:
+    """Annotations (stored as the Label Studio sync stores them) decide labels and the
+    reference; an annotator's typed correction is PII-screened before it reaches a file."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from app.models import Annotation, Item
+
+    add_conversations(client, owner, range(0, 3))
+    run_jobs(app)
+    now = datetime.now(UTC)
+    with app.extensions["winnow.db"].session() as session:
+        items = {i.external_id: i.id for i in session.scalars(select(Item))}
+        for n, (verdict, correction) in enumerate((
+            ("bad", "Open Billing; stuck? mail maria.g@example.com"),
+            ("bad", "Open Billing, then Export."),
+        )):
+            session.add(Annotation(
+                project_id=owner.project_id, item_id=items["c-0"], kind="review",
+                ls_project_id=1, ls_task_id=1, ls_annotation_id=n + 1, annotator=f"a{n}",
+                verdict=verdict, failure_modes=["wrong_or_incomplete"], correction=correction,
+                created_at=now, updated_at=now.replace(microsecond=n)))
+        session.add(Annotation(
+            project_id=owner.project_id, item_id=items["c-1"], kind="review", ls_project_id=1,
+            ls_task_id=2, ls_annotation_id=9, verdict="good", created_at=now, updated_at=now))
+    define(client, owner, name="bad-answers", selection={"verdicts": ["bad"]},
+           splits={"train": 1.0, "validation": 0.0, "test": 0.0})
+    build(app, client, owner, "bad-answers", "corrections")
+    [record] = records(client, owner, "bad-answers", 1, "train", "eval")
+    assert record["id"] == "c-0" and record["labels"] == {
+        "verdict": "bad", "failure_modes": ["wrong_or_incomplete"], "signal": "positive",
+        "corrected": True}
+    # The latest correction wins; the earlier one (with an address) is screened anyway.
+    assert record["reference"] == "Open Billing, then Export."
+    m = manifest(client, owner, "bad-answers", 1)
+    assert m["splits"]["train"]["labels"]["verdict"] == {"bad": 1}
+    with app.extensions["winnow.db"].session() as session:
+        for a in session.scalars(select(Annotation).where(Annotation.ls_annotation_id == 2)):
+            a.updated_at = now.replace(year=now.year - 1)  # make the address one the latest
+    build(app, client, owner, "bad-answers", "older correction")
+    [record] = records(client, owner, "bad-answers", 2, "train", "eval")
+    assert "maria.g@example.com" not in record["reference"]
+    assert "<EMAIL_ADDRESS_1>" in record["reference"]
+    [tuned] = records(client, owner, "bad-answers", 2, "train", "finetune")
+    assert tuned["messages"][-1]["content"] == record["reference"]

@@ -165,6 +165,7 @@ def _enrich(
     tweaks = _tweaks(session, project_id, tweaked, owners, dialect) if tweaked else {}
     redacted_tweaks = redact(tweaks) if tweaks else {}
     reviews = _reviews(session, ids, dialect)
+    _redact_corrections(reviews, redact)
     out = []
     no_ratings: dict[int, int] = {}
     for r in rows:
@@ -214,6 +215,18 @@ def _tweaks(
             if item_id not in latest or key > latest[item_id][0]:
                 latest[item_id] = (key, text)
     return {i: t for i, (_, t) in latest.items() if t and t.strip()}
+
+
+def _redact_corrections(reviews: dict[int, list[Review]], redact: Redactor) -> None:
+    """Annotators see only redacted text, but what they type is free text too: screened like a
+    tweak before it can become a reference answer; a correction the policy would reject is
+    dropped (the item keeps its verdict)."""
+    typed = [r for rs in reviews.values() for r in rs if r.correction and r.correction.strip()]
+    if not typed:
+        return
+    screened = redact({n: r.correction for n, r in enumerate(typed) if r.correction})
+    for n, review in enumerate(typed):
+        review.correction = screened.get(n)
 
 
 def _reviews(session: Any, item_ids: list[int], dialect: str) -> dict[int, list[Review]]:
