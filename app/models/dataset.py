@@ -81,4 +81,5 @@ class Erasure(Base):
     done_at: Mapped[datetime | None] = mapped_column()
     examples: Mapped[list[str] | None] = mapped_column()
     item_ids: Mapped[list[Any] | None] = mapped_column()  # for the dedupe index, likewise
+    promoted_ids: Mapped[list[Any] | None] = mapped_column()  # copies that took their place
     counts: Mapped[dict[str, Any]] = mapped_column()

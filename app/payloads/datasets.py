@@ -222,6 +222,8 @@ class ErasureOut(BaseModel):
     state: Literal["pending", "done"] = Field(
         description="`pending` until every stored dataset version has been purged")
     items: int
+    promoted: int = Field(default=0, description="Other users' copies of an erased item that "
+                          "took its place (they were duplicates of it)")
     events: int
     generations: int
     label_studio_tasks: int

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import Erasure, Event, Generation, Item
 from app.models.base import utcnow
+from app.models.item import ACCEPTED_STATES
 from app.services.errors import Unavailable
 from workers.queue import JobQueue
 
@@ -75,6 +76,7 @@ def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
             condition = or_(condition, Event.generation_ref.in_(chunk))
         result = session.execute(delete(Event).where(Event.project_id == project_id, condition))
         events += result.rowcount or 0  # type: ignore[attr-defined]
+    promoted = promote_duplicates(session, item_ids)
     for start in range(0, len(item_ids), 500):
         session.execute(delete(Item).where(Item.id.in_(item_ids[start : start + 500])))
     generations = 0
@@ -93,8 +95,10 @@ def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
         requested_at=utcnow(),
         examples=sorted(r[1] for r in found["items"]),
         item_ids=sorted(item_ids),
+        promoted_ids=promoted or None,
         counts={
             "items": len(item_ids),
+            "promoted": len(promoted),
             "events": events,
             "generations": generations,
             "label_studio_tasks": tasks_deleted,
@@ -103,6 +107,36 @@ def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
     session.add(erasure)
     session.flush()
     return erasure
+
+
+def promote_duplicates(session: Session, erased: list[int]) -> list[int]:
+    """Other users' copies of an erased item lose their canonical: the earliest of them takes
+    its place (its outcome: accepted, and on to annotation again, or quarantined or rejected as
+    the erased one was), the others become its duplicates. Nothing is left pointing nowhere."""
+    promoted: list[int] = []
+    for start in range(0, len(erased), 500):
+        chunk = erased[start : start + 500]
+        states = dict(session.execute(select(Item.id, Item.state).where(Item.id.in_(chunk))).all())
+        copies: dict[int, list[Item]] = {}
+        for copy in session.scalars(
+            select(Item).where(Item.duplicate_of_id.in_(chunk), Item.id.not_in(erased))
+            .order_by(Item.id)
+        ):
+            copies.setdefault(copy.duplicate_of_id or 0, []).append(copy)
+        for canonical, items in copies.items():
+            first, rest = items[0], items[1:]
+            state = states[canonical]
+            first.state = "accepted" if state in ACCEPTED_STATES else state
+            first.duplicate_of_id = None
+            first.duplicate_kind = None
+            first.similarity = None
+            first.reasons = [*(first.reasons or []),
+                             "promoted: the item it copied was erased"]
+            for other in rest:
+                other.duplicate_of_id = first.id
+            promoted.append(first.id)
+    session.flush()
+    return promoted
 
 
 def erase_user(db: Database, settings: Settings, queue: JobQueue, project_id: int,

@@ -118,6 +118,11 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column(
+            "promoted_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
             "counts",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,

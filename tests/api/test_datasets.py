@@ -435,3 +435,36 @@ def test_annotated_items_take_their_verdict_and_screened_correction(
     assert "<EMAIL_ADDRESS_1>" in record["reference"]
     [tuned] = records(client, owner, "bad-answers", 2, "train", "finetune")
     assert tuned["messages"][-1]["content"] == record["reference"]
+
+
+def test_erasing_the_first_sharer_promotes_another_users_copy(
+    app: Flask, client: FlaskClient, make_tenant: MakeTenant
+) -> None:
+    """Nothing left pointing nowhere: bob's copy of alice's conversation takes its place when
+    she is erased, and a later copy by carol counts as a duplicate of bob's."""
+    admin = make_tenant(scopes=("admin",))
+    body = conversation("x", "alice", "Ticket 42: how do I rename a project?",
+                        "Open the project's settings and edit its name.")
+    for cid, user in (("alice-x", "alice"), ("bob-x", "bob"), ("dan-x", "dan")):
+        resp = client.post("/v1/conversations", json={**body, "id": cid, "user_id": user},
+                           headers=admin.headers)
+        assert resp.status_code == 201
+        run_jobs(app)
+    states = {i["id"]: i for i in client.get("/v1/items", headers=admin.headers)
+              .get_json()["data"]}
+    assert states["bob-x"]["duplicate_of"] == "alice-x" == states["dan-x"]["duplicate_of"]
+    resp = client.delete("/v1/users/alice", headers=admin.headers)
+    assert resp.status_code == 202 and resp.get_json()["promoted"] == 1
+    run_jobs(app)
+    bob = client.get("/v1/items/bob-x", headers=admin.headers).get_json()
+    assert bob["state"] == "accepted" and bob["duplicate_of"] is None
+    assert "promoted: the item it copied was erased" in bob["reasons"]
+    assert bob["votes"] == 2  # itself and dan's copy
+    assert client.get("/v1/items/dan-x", headers=admin.headers).get_json()[
+        "duplicate_of"] == "bob-x"
+    resp = client.post("/v1/conversations", json={**body, "id": "carol-x", "user_id": "carol"},
+                       headers=admin.headers)
+    run_jobs(app)
+    carol = client.get("/v1/items/carol-x", headers=admin.headers).get_json()
+    assert carol["state"] == "duplicate" and carol["duplicate_of"] == "bob-x"
+    is_problem(client.get("/v1/items/alice-x", headers=admin.headers), 404)

@@ -20,9 +20,11 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 
-from app.models import Dataset, DatasetVersion, Erasure, Project
+from app.models import Dataset, DatasetVersion, Erasure, Item, Project
 from app.models.base import utcnow
 from workers import runtime
+from workers.curation.dedupe import conversation_text
+from workers.curation.types import Turn
 from workers.datasets.build import tally, write_manifest
 from workers.datasets.formats import FORMATS, Sink
 from workers.datasets.splits import SPLITS
@@ -43,6 +45,11 @@ def purge(erasure_id: int) -> dict[str, int]:
         project = session.get_one(Project, erasure.project_id)
         examples = set(erasure.examples or ())
         item_ids = list(erasure.item_ids or ())
+        promoted: dict[int, Any] = dict(
+            session.execute(
+                select(Item.id, Item.redacted).where(Item.id.in_(erasure.promoted_ids or []))
+            ).all()
+        )
         versions = session.execute(
             select(Dataset, DatasetVersion)
             .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
@@ -52,6 +59,10 @@ def purge(erasure_id: int) -> dict[str, int]:
         slug = project.slug
     if item_ids:
         rt.index.forget(project.id, item_ids)
+    for item_id, redacted in sorted(promoted.items()):  # canonical now, in their place
+        if redacted is not None and rt.index.is_loaded(project.id):
+            turns = [Turn(t["role"], t["text"]) for t in redacted]
+            rt.index.add(project.id, item_id, conversation_text(turns))
     purged = 0
     for dataset, version in versions:
         done = purge_version(store, slug, dataset.name, version.number, {erasure_id: examples})
@@ -87,7 +98,9 @@ def finish(project_id: int) -> None:
             session.execute(
                 update(Erasure)
                 .where(Erasure.project_id == project_id, Erasure.state == "pending")
-                .values(state="done", done_at=utcnow(), examples=None, item_ids=None)
+                .values(
+                    state="done", done_at=utcnow(), examples=None, item_ids=None, promoted_ids=None
+                )
             )
 
 
