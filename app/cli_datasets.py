@@ -302,7 +302,7 @@ def datasets_pull(ref: str, out_dir: Path, splits: tuple[str, ...], formats: tup
                       headers={"Authorization": f"Bearer {key}"}) as client:
         try:
             resp = client.get(f"/v1/datasets/{name}/versions/{version}")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             _fail(f"cannot reach {url}: {type(exc).__name__}")
         if resp.status_code != 200:
             _fail(f"{ref}: {_problem(resp)}")
@@ -310,29 +310,53 @@ def datasets_pull(ref: str, out_dir: Path, splits: tuple[str, ...], formats: tup
         etag = resp.headers.get("ETag", "").strip('"')
         if etag and hashlib.sha256(raw).hexdigest() != etag:
             _fail(f"{ref}: the manifest does not match its checksum (corrupted in transit?)")
-        manifest = orjson.loads(raw)
+        try:
+            manifest = orjson.loads(raw)
+            number = int(manifest["version"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            _fail(f"{ref}: the server's answer is not a Winnow dataset manifest")
+        files = _manifest_files(manifest, ref)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "manifest.json").write_bytes(raw)
         bad = []
-        number = manifest["version"]
-        for split in splits or tuple(manifest["splits"]):
-            for fmt in formats or tuple(manifest["splits"][split]["files"]):
-                entry = manifest["splits"][split]["files"][fmt]
-                ok = _pull_file(client, f"/v1/datasets/{name}/versions/{number}/files/{split}/"
-                                f"{fmt}", out_dir / entry["path"], entry)
-                if not ok:
-                    bad.append(entry["path"])
+        for (split, fmt), (path, entry) in files.items():
+            if (splits and split not in splits) or (formats and fmt not in formats):
+                continue
+            url_path = f"/v1/datasets/{name}/versions/{number}/files/{split}/{fmt}"
+            if not _pull_file(client, url_path, out_dir / path, path, entry):
+                bad.append(path)
     if bad:
         _fail(f"checksum mismatch for {', '.join(bad)}: the files were removed; pull again, and "
               "report it if it persists (the stored file may be corrupted)")
     click.echo(f"pulled {name}@{number} into {out_dir}: checksums verified")
 
 
-def _pull_file(client: Any, path: str, dest: Path, entry: dict[str, Any]) -> bool:
+def _manifest_files(manifest: Any, what: str) -> dict[tuple[str, str], tuple[str, Any]]:
+    """(split, format) -> (relative path, entry with sha256 and bytes). The paths are made here
+    from known split and format names, never taken from the manifest: a manifest cannot send a
+    file outside the output directory."""
+    from workers.datasets.formats import FORMATS
+    from workers.datasets.splits import SPLITS
+
+    try:
+        files = {}
+        for split in SPLITS:
+            for fmt in FORMATS:
+                entry = manifest["splits"][split]["files"][fmt]
+                if not isinstance(entry["sha256"], str) or not isinstance(entry["bytes"], int):
+                    raise TypeError
+                files[(split, fmt)] = (f"{split}/{fmt}.jsonl", entry)
+        return files
+    except (KeyError, TypeError):
+        _fail(f"{what}: not a Winnow dataset manifest")
+    raise AssertionError
+
+
+def _pull_file(client: Any, url_path: str, dest: Path, path: str, entry: dict[str, Any]) -> bool:
     import httpx
 
     if dest.exists() and _sha256(dest) == (entry["sha256"], entry["bytes"]):
-        click.echo(f"{entry['path']}: up to date")
+        click.echo(f"{path}: up to date")
         return True
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
@@ -346,29 +370,29 @@ def _pull_file(client: Any, path: str, dest: Path, entry: dict[str, Any]) -> boo
                 have += len(block)
         headers = {"Range": f"bytes={have}-", "If-Range": f'"{entry["sha256"]}"'}
     try:
-        with client.stream("GET", path, headers=headers) as resp:
+        with client.stream("GET", url_path, headers=headers) as resp:
             if resp.status_code == 206:
-                click.echo(f"{entry['path']}: resumed at byte {have}")
+                click.echo(f"{path}: resumed at byte {have}")
             elif resp.status_code == 200 and have:
                 digest, have = hashlib.sha256(), 0  # the server sent it whole
             elif resp.status_code not in (200, 206):
                 resp.read()
-                _fail(f"{entry['path']}: {_problem(resp)}")
+                _fail(f"{path}: {_problem(resp)}")
             with partial.open("ab" if have else "wb") as out:
                 for block in resp.iter_bytes(1 << 20):
                     out.write(block)
                     digest.update(block)
                     have += len(block)
     except httpx.HTTPError as exc:
-        _fail(f"{entry['path']}: download interrupted ({type(exc).__name__}); run pull again "
+        _fail(f"{path}: download interrupted ({type(exc).__name__}); run pull again "
               "to resume")
     if digest.hexdigest() != entry["sha256"] or have != entry["bytes"]:
         partial.unlink(missing_ok=True)
-        click.echo(f"{entry['path']}: CHECKSUM MISMATCH (expected sha256 {entry['sha256']}, "
+        click.echo(f"{path}: CHECKSUM MISMATCH (expected sha256 {entry['sha256']}, "
                    f"{entry['bytes']} bytes; got {digest.hexdigest()}, {have} bytes)", err=True)
         return False
     os.replace(partial, dest)
-    click.echo(f"{entry['path']}: {have} bytes, sha256 ok")
+    click.echo(f"{path}: {have} bytes, sha256 ok")
     return True
 
 
@@ -382,18 +406,14 @@ def datasets_verify(directory: Path) -> None:
     except (OSError, orjson.JSONDecodeError) as exc:
         _fail(f"{directory}/manifest.json: cannot read it ({type(exc).__name__})")
     corrupted = []
-    for split in manifest["splits"].values():
-        for entry in split["files"].values():
-            path = directory / entry["path"]
-            if not path.exists():
-                click.echo(f"{entry['path']}: not pulled")
-                continue
-            if _sha256(path) != (entry["sha256"], entry["bytes"]):
-                corrupted.append(entry["path"])
-                click.echo(f"{entry['path']}: CORRUPTED (sha256 differs from the manifest)",
-                           err=True)
-            else:
-                click.echo(f"{entry['path']}: ok")
+    for path, entry in _manifest_files(manifest, "manifest.json").values():
+        if not (directory / path).exists():
+            click.echo(f"{path}: not pulled")
+        elif _sha256(directory / path) != (entry["sha256"], entry["bytes"]):
+            corrupted.append(path)
+            click.echo(f"{path}: CORRUPTED (sha256 differs from the manifest)", err=True)
+        else:
+            click.echo(f"{path}: ok")
     if corrupted:
         raise SystemExit(1)
 

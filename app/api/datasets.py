@@ -197,7 +197,6 @@ def get_manifest(name: str, version: str) -> Response:
 )
 def get_file(name: str, version: str, split: str, fmt: str) -> Response:
     store = _store()
-    service.check_file(split, fmt)
     with transaction() as session:
         dataset = service.get_dataset(session, caller().project_id, name)
         v = service.get_version(session, dataset, version, ready=True)

@@ -32,7 +32,7 @@ from app.services.errors import Conflict, Invalid, NotFound
 from workers.datasets.formats import FORMATS
 from workers.datasets.splits import SPLITS
 from workers.datasets.store import Store
-from workers.queue import LIVE_STATES, JobQueue
+from workers.queue import LIVE_STATES, JobQueue, new_job_id
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 LATEST = "latest"
@@ -178,8 +178,6 @@ def request_version(
             .values(split="retired")
         )
         dataset.holdouts += 1
-    from workers.queue import new_job_id
-
     version = DatasetVersion(
         dataset_id=dataset.id,
         number=number,

@@ -168,3 +168,13 @@ def test_cli_errors_are_clear(app: Flask, served: str, settings: Settings,
     out = winnow(settings, "datasets", "pull", "x@1", "-o", str(tmp_path / "x"),
                  WINNOW_URL="http://127.0.0.1:9", WINNOW_API_KEY="k")
     assert out.exit_code == 1 and "cannot reach" in out.output
+    # A manifest naming files outside the directory, or no manifest at all, is refused.
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "manifest.json").write_text(json.dumps(
+        {"splits": {"train": {"files": {"eval": {"path": "../../etc/passwd"}}}}}))
+    out = winnow(settings, "datasets", "verify", str(hostile))
+    assert out.exit_code == 1 and "not a Winnow dataset manifest" in out.output
+    (hostile / "manifest.json").write_text("{")
+    out = winnow(settings, "datasets", "verify", str(hostile))
+    assert out.exit_code == 1 and "cannot read it" in out.output

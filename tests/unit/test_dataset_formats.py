@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from pathlib import Path
 
 from workers.datasets.formats import (
     Example,
     Pair,
+    Sink,
     eval_record,
     finetune_record,
+    lines,
     preference_record,
-    write,
 )
 
 CHAT = [
@@ -71,13 +72,21 @@ def test_preference_pairs() -> None:
     assert preference_record(Pair("p2", CHAT[:1], "same", "same", "tweak")) is None
 
 
-def test_files_are_byte_identical_for_the_same_inputs(tmp_path: Path) -> None:
+def test_files_are_byte_identical_for_the_same_inputs() -> None:
     examples = [Example(f"i{i}", CHAT, verdict="good", source={"b": 2, "a": 1}) for i in range(50)]
-    first = write(tmp_path / "one" / "eval.jsonl", map(eval_record, examples))
-    second = write(tmp_path / "two" / "eval.jsonl", map(eval_record, examples))
-    assert first.sha256 == second.sha256 and first.records == 50
-    data = first.path.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == first.sha256 and len(data) == first.bytes
+
+    def written() -> tuple[Sink, bytes]:
+        out = io.BytesIO()
+        sink = Sink(out)
+        for data in lines(map(eval_record, examples)):
+            sink.add(data)
+        sink.flush()
+        return sink, out.getvalue()
+
+    (first, data), (second, again) = written(), written()
+    assert first.digest.hexdigest() == second.digest.hexdigest() and data == again
+    assert first.records == 50
+    assert hashlib.sha256(data).hexdigest() == first.digest.hexdigest()
+    assert len(data) == first.bytes
     line = json.loads(data.splitlines()[0])
     assert list(line) == sorted(line) and line["source"] == {"a": 1, "b": 2}
-    assert not list(tmp_path.rglob("*.part"))

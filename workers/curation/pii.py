@@ -10,9 +10,11 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from workers.curation.types import Finding, PiiResult, Turn
+
+K = TypeVar("K")
 
 log = logging.getLogger("winnow.pii")
 Action = Literal["redact", "reject"]
@@ -190,6 +192,21 @@ class PiiScreener:
 
     def unprime(self) -> None:
         self._local.primed = None
+
+    def screen_texts(self, texts: Mapping[K, str]) -> dict[K, str]:
+        """Free text that arrived outside a conversation (a user's tweak, an annotator's
+        correction), each screened on its own and batched: the redacted texts, without those
+        the policy would reject."""
+        self.prime(list(texts.values()))
+        out = {}
+        try:
+            for key, text in texts.items():
+                screened = self.screen([Turn("assistant", text)])
+                if not screened.rejected_types:
+                    out[key] = screened.turns[0].text
+        finally:
+            self.unprime()
+        return out
 
     def _resolve(self, text: str, results: list[Any]) -> list[Span]:
         from workers.curation.name_recognizer import list_siblings

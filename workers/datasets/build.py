@@ -25,12 +25,12 @@ from typing import IO, Any, TypeVar
 import orjson
 from sqlalchemy import select, text, update
 
+from app.db import among
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
 from app.models.base import utcnow
 from app.payloads.datasets import DatasetDefinition
 from app.services.projects import signal_map
 from workers import runtime
-from workers.curation.types import Turn
 from workers.datasets.formats import (
     FORMATS,
     Sink,
@@ -50,7 +50,7 @@ from workers.datasets.select import (
     matches,
     tweak_pair,
 )
-from workers.datasets.source import among, candidates
+from workers.datasets.source import candidates
 from workers.datasets.splits import RETIRED, SPLITS, Ratios, assign
 from workers.datasets.store import Store
 
@@ -62,7 +62,6 @@ MANIFEST_FORMAT = "winnow-dataset/1"
 
 @dataclass
 class SplitOut:
-    name: str
     sinks: dict[str, Sink]
     ids: IO[bytes]
     items: int = 0
@@ -73,7 +72,6 @@ class SplitOut:
 class Job:
     """What a build needs, read once from the version row."""
 
-    version_id: int
     dataset_id: int
     project: str
     name: str
@@ -96,7 +94,6 @@ def build_version(version_id: int) -> dict[str, Any]:
         project = session.get_one(Project, dataset.project_id)
         signals = signal_map(project)
         job = Job(
-            version_id,
             dataset.id,
             project.slug,
             dataset.name,
@@ -109,10 +106,9 @@ def build_version(version_id: int) -> dict[str, Any]:
             dataset.holdouts,
         )
         project_id = project.id
+    store = Store.from_settings(rt.settings)
     try:
-        manifest_sha, counts = Builder(job, Store.from_settings(rt.settings)).run(
-            project_id, signals
-        )
+        manifest_sha, counts = Builder(job, store).run(project_id, signals)
     except Exception as exc:
         own = type(exc).__module__.startswith(("workers", "app"))
         error = f"{type(exc).__name__}: {exc}" if own else type(exc).__name__
@@ -127,7 +123,6 @@ def build_version(version_id: int) -> dict[str, Any]:
         return {"state": "failed"}
     from workers.datasets import erasure
 
-    store = Store.from_settings(rt.settings)
     # Users erased while this version was being built: their examples go before it is ready,
     # and again after (an erasure that came in between saw this version still building).
     purged = erasure.purge_version(
@@ -198,7 +193,7 @@ class Builder:
                         writer = self.store.writer(self.key(split, f"{fmt}.jsonl"))
                         sinks[fmt] = Sink(files.enter_context(writer))
                     ids = temporary.enter_context(tempfile.TemporaryFile())
-                    outs[split] = SplitOut(split, sinks, ids)
+                    outs[split] = SplitOut(sinks, ids)
                 self.outs = outs
                 run: list[tuple[Candidate, Labels, str]] = []
                 conversation: str | None = None
@@ -207,7 +202,7 @@ class Builder:
                     project_id,
                     signals,
                     chunk_size,
-                    _redact_tweaks,
+                    _screen_free_text,
                     since=selection.since,
                     until=selection.until,
                 )
@@ -574,17 +569,9 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _redact_tweaks(tweaks: dict[int, str]) -> dict[int, str]:
-    """A tweak's text arrived raw with its event: screened here with curation's PII screener
-    before it can reach a file. A tweak the policy would reject gives no pair."""
+def _screen_free_text(texts: dict[int, str]) -> dict[int, str]:
+    """Tweaks and annotators' corrections: free text, screened with curation's PII screener
+    before it can reach a file (what the policy would reject is left out)."""
     screener = runtime.current().pipeline.stages[0].screener  # type: ignore[attr-defined]
-    screener.prime(list(tweaks.values()))
-    out = {}
-    try:
-        for item_id, text in tweaks.items():
-            screened = screener.screen([Turn("assistant", text)])
-            if not screened.rejected_types:
-                out[item_id] = screened.turns[0].text
-    finally:
-        screener.unprime()
-    return out
+    screened: dict[int, str] = screener.screen_texts(texts)
+    return screened

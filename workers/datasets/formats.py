@@ -1,6 +1,6 @@
-"""Dataset files (pure apart from writing the file): eval JSONL, chat fine-tune JSONL (the
-OpenAI `messages` format) and preference JSONL, written byte-identically for the same inputs
-(sorted keys, fixed separators, items in id order) with their sha256 and size.
+"""Dataset file records (pure): eval JSONL, chat fine-tune JSONL (the OpenAI `messages`
+format) and preference JSONL lines, byte-identical for the same inputs (sorted keys, fixed
+separators), and the `Sink` that writes them with their sha256, size and count.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -39,7 +38,7 @@ class Pair:
     items: tuple[str, str] = ("", "")  # the items the chosen and the rejected answer come from
 
 
-def _split_answer(
+def split_answer(
     messages: Sequence[Mapping[str, str]],
 ) -> tuple[list[Mapping[str, str]], str | None]:
     """The messages before the last assistant turn, and that turn's content (the messages are
@@ -53,7 +52,7 @@ def _split_answer(
 def eval_record(ex: Example) -> dict[str, Any] | None:
     """id, input messages, the reference answer (the correction, else an answer annotators or
     users accepted), labels and source; None when there is no reference."""
-    prompt, answer = _split_answer(ex.messages)
+    prompt, answer = split_answer(ex.messages)
     reference = ex.correction
     if reference is None and (
         ex.verdict == "good"
@@ -141,33 +140,3 @@ class Sink:
             self.bytes += len(block)
             self._pending.clear()
             self._size = 0
-
-
-@dataclass(frozen=True)
-class Written:
-    path: Path
-    sha256: str
-    bytes: int
-    records: int
-
-
-def write(path: Path, records: Iterable[dict[str, Any] | None]) -> Written:
-    """Stream records into `path` (via a temporary file, renamed at the end)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    digest = hashlib.sha256()
-    size = count = 0
-    with tmp.open("wb") as out:
-        count, size = _pour(out, lines(records), digest)
-    tmp.replace(path)
-    return Written(path, digest.hexdigest(), size, count)
-
-
-def _pour(out: IO[bytes], chunks: Iterable[bytes], digest: Any) -> tuple[int, int]:
-    count = size = 0
-    for chunk in chunks:
-        out.write(chunk)
-        digest.update(chunk)
-        size += len(chunk)
-        count += 1
-    return count, size

@@ -175,20 +175,3 @@ def _ranked(
             )
         )
     return bundle
-
-
-def oasst_expected_pairs(tree: Any) -> list[tuple[list[dict[str, str]], str, str]]:
-    """The (prompt, chosen, rejected) comparisons a tree's rankings state: every two ranked
-    sibling replies with different ranks."""
-    out = []
-    for bundle in oasst_tree(tree):
-        answers = [
-            (e.rank, c.messages[-1].content)  # type: ignore[union-attr]
-            for c, e in zip(bundle.conversations, bundle.events, strict=True)
-        ]
-        prompt = [m.model_dump() for m in bundle.conversations[0].messages[:-1]]
-        for rank_a, a in answers:
-            for rank_b, b in answers:
-                if rank_a < rank_b and a != b:
-                    out.append((prompt, a, b))
-    return out

@@ -28,7 +28,8 @@ from typing import Any
 
 from app.feedback import Signal
 from app.payloads.datasets import Selection
-from workers.datasets.formats import Example, Pair
+from workers.datasets.formats import Example, Pair, split_answer
+from workers.labelstudio.tasks import messages
 
 
 @dataclass(slots=True)
@@ -165,10 +166,6 @@ def group_hash(salt: str, key: str) -> str:
     return hashlib.sha256(f"{salt}\x00{key}".encode()).hexdigest()[:32]
 
 
-def messages(turns: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    return [{"role": str(t["role"]), "content": str(t["text"])} for t in turns]
-
-
 def source_of(c: Candidate) -> dict[str, Any]:
     return {
         "item": c.external_id,
@@ -193,12 +190,11 @@ def example_of(c: Candidate, labels: Labels) -> Example:
     )
 
 
-def _prompt_and_answer(c: Candidate) -> tuple[list[dict[str, str]], str] | None:
-    turns = messages(c.turns)
-    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
-    if last is None or last == 0:
+def _prompt_and_answer(c: Candidate) -> tuple[list[Mapping[str, str]], str] | None:
+    prompt, answer = split_answer(messages(c.turns))
+    if answer is None or not prompt:
         return None
-    return turns[:last], turns[last]["content"]
+    return prompt, answer
 
 
 def tweak_pair(c: Candidate, labels: Labels) -> Pair | None:

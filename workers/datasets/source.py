@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, cast, func, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 
+from app.db import among
 from app.feedback import SignalMap
 from app.models import Annotation, Event, Generation, Item
 from app.models.item import ACCEPTED_STATES
 from workers.datasets.select import Candidate, Review
+from workers.labelstudio.pairs import latest_tweaks
 from workers.labelstudio.tasks import Feedback
 
 COLUMNS = (
@@ -102,22 +104,6 @@ def candidates(
             yield _enrich(session, project_id, signals, rows, redact)
 
 
-def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
-    """`column IN values`; on PostgreSQL as `= ANY(string_to_array(csv, ','))`: one text
-    parameter, not thousands (the driver's cost of a statement grows with its placeholders,
-    and dumping a list as an array costs more than joining it). Safe because ids and refs
-    never contain a comma (the identifier pattern excludes it)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        text_values = [str(v) for v in values]
-        if any("," in v for v in text_values):
-            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-        array = func.string_to_array(bindparam(None, ",".join(text_values)), ",")
-        return column == any_(cast(array, ARRAY(column.type)))
-    return column.in_(list(values))
-
-
 def _enrich(
     session: Any, project_id: int, signals: SignalMap, rows: Sequence[Any], redact: Redactor
 ) -> list[Candidate]:
@@ -162,7 +148,7 @@ def _enrich(
                 ranks[ref] = min(rank, ranks.get(ref, rank))
             if event_type == "tweak":
                 tweaked.append(ref)
-    tweaks = _tweaks(session, project_id, tweaked, owners, dialect) if tweaked else {}
+    tweaks = latest_tweaks(session, dialect, project_id, owners, tweaked) if tweaked else {}
     redacted_tweaks = redact(tweaks) if tweaks else {}
     reviews = _reviews(session, ids, dialect)
     _redact_corrections(reviews, redact)
@@ -195,26 +181,6 @@ def _enrich(
             )
         )
     return out
-
-
-def _tweaks(
-    session: Any, project_id: int, refs: list[str], owners: dict[str, list[int]], dialect: str
-) -> dict[int, str]:
-    """The latest tweak text on each item's generations."""
-    latest: dict[int, tuple[Any, str]] = {}
-    for ref, occurred, event_id, text in session.execute(
-        select(Event.generation_ref, Event.occurred_at, Event.id, Event.text).where(
-            Event.project_id == project_id,
-            Event.type == "tweak",
-            Event.text.is_not(None),
-            among(Event.generation_ref, refs, dialect),
-        )
-    ):
-        for item_id in owners[ref]:
-            key = (occurred, event_id)
-            if item_id not in latest or key > latest[item_id][0]:
-                latest[item_id] = (key, text)
-    return {i: t for i, (_, t) in latest.items() if t and t.strip()}
 
 
 def _redact_corrections(reviews: dict[int, list[Review]], redact: Redactor) -> None:

@@ -10,16 +10,16 @@ assistant answer, the item gets no pair (`ls_pair_task_id` = 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 
+from app.db import among
 from app.models import Event, Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
 from workers import runtime
-from workers.curation.types import Turn
 from workers.labelstudio.client import translate
 from workers.labelstudio.push import PAIRS, generation_refs, record, resolve_unsure
 from workers.labelstudio.tasks import ITEM_KEY, messages
@@ -33,15 +33,26 @@ def tweaks_of(session: Any, project_id: int, refs: dict[int, set[str]]) -> dict[
     for item_id, item_refs in refs.items():
         for ref in item_refs:
             owners.setdefault(ref, []).append(item_id)
+    dialect = session.get_bind().dialect.name
+    return latest_tweaks(session, dialect, project_id, owners, list(owners))
+
+
+def latest_tweaks(
+    session: Any,
+    dialect: str,
+    project_id: int,
+    owners: Mapping[str, Sequence[int]],
+    refs: Sequence[str],
+) -> dict[int, str]:
+    """The latest tweak text among `refs` (generation refs), for each item that owns one."""
     latest: dict[int, tuple[Any, str]] = {}
-    names = list(owners)
-    for start in range(0, len(names), 1000):
+    for start in range(0, len(refs), 5000):
         rows = session.execute(
             select(Event.generation_ref, Event.occurred_at, Event.id, Event.text).where(
                 Event.project_id == project_id,
                 Event.type == "tweak",
                 Event.text.is_not(None),
-                Event.generation_ref.in_(names[start : start + 1000]),
+                among(Event.generation_ref, refs[start : start + 5000], dialect),
             )
         )
         for ref, occurred, event_id, text in rows:
@@ -103,11 +114,11 @@ def push_pairs(
             )
         tasks: dict[int, dict[str, Any]] = {}
         none: list[int] = []
+        screened = screener.screen_texts({i: tweaks[i] for i in chunk})
         for item_id in chunk:
-            screened = screener.screen([Turn("assistant", tweaks[item_id])])
             task = None
-            if not screened.rejected_types:
-                task = pair_task(item_id, redacted.get(item_id) or [], screened.turns[0].text)
+            if item_id in screened:
+                task = pair_task(item_id, redacted.get(item_id) or [], screened[item_id])
             if task is None:
                 none.append(item_id)
             else:
