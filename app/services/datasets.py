@@ -17,21 +17,28 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.feedback import SignalMap
-from app.models import Dataset, DatasetGroup, DatasetVersion
+from app.models import Annotation, Dataset, DatasetGroup, DatasetVersion, Event, Item
 from app.models.base import utcnow
 from app.payloads.datasets import (
+    AnnotationOut,
     DatasetDefinition,
     DatasetOut,
     DiffOut,
+    ItemLineage,
     LineageOut,
     SplitCounts,
     SplitDiff,
     VersionOut,
 )
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.events import to_out as event_out
+from app.services.generations import get_generation
+from app.services.generations import to_out as generation_out
+from app.services.items import item_detail
 from workers.datasets.formats import FORMATS
 from workers.datasets.splits import SPLITS
 from workers.datasets.store import Store
+from workers.labelstudio.push import generation_refs
 from workers.queue import LIVE_STATES, JobQueue, new_job_id
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -381,35 +388,27 @@ def lineage(
     )
 
 
-def _item_lineage(session: Session, project_id: int, item_id: str, signals: SignalMap) -> Any:
-    from app.models import Annotation, Event, Generation, Item
-    from app.payloads.datasets import AnnotationOut, ItemLineage
-    from app.services import events as event_service
-    from app.services import generations as generation_service
-    from app.services import items as item_service
-
+def _item_lineage(
+    session: Session, project_id: int, item_id: str, signals: SignalMap
+) -> ItemLineage:
     item = session.scalar(
         select(Item).where(Item.project_id == project_id, Item.external_id == item_id)
     )
     if item is None:
         raise NotFound(f"item {item_id!r} of this example no longer exists (erased?)")
-    detail = item_service.item_detail(session, item, signals)
-    refs = [r for r in [item.generation_ref, *(d.generation_ref for d in
-                                               session.scalars(select(Item).where(
-                                                   Item.duplicate_of_id == item.id)))] if r]
+    refs = sorted(generation_refs(session, {item.id: item.generation_ref})[item.id])
     generation = None
     if item.generation_ref:
-        row = session.scalar(select(Generation).where(
-            Generation.project_id == project_id, Generation.external_id == item.generation_ref))
-        generation = generation_service.to_out(row) if row is not None else None
-    events = []
-    if refs:
+        row = get_generation(session, project_id, item.generation_ref)
+        generation = generation_out(row) if row is not None else None
+    events = [
+        event_out(event, signals).model_copy(update={"text": None})  # free text left out
         for event in session.scalars(
-            select(Event).where(Event.project_id == project_id, Event.generation_ref.in_(refs))
+            select(Event)
+            .where(Event.project_id == project_id, Event.generation_ref.in_(refs))
             .order_by(Event.occurred_at, Event.id)
-        ):
-            out = event_service.to_out(event, signals)
-            events.append(out.model_copy(update={"text": None}))
+        )
+    ] if refs else []
     annotations = [
         AnnotationOut(
             kind=a.kind, ls_project_id=a.ls_project_id, ls_task_id=a.ls_task_id,
@@ -422,5 +421,5 @@ def _item_lineage(session: Session, project_id: int, item_id: str, signals: Sign
             select(Annotation).where(Annotation.item_id == item.id).order_by(Annotation.id)
         )
     ]
-    return ItemLineage(item=detail, generation=generation, events=events,
-                       annotations=annotations)
+    return ItemLineage(item=item_detail(session, item, signals), generation=generation,
+                       events=events, annotations=annotations)
