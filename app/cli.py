@@ -23,8 +23,23 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+def database(check: bool = True) -> Any:
+    """The app's database; checked (once) to exist and be migrated, so a command on a data
+    folder never set up says what to run instead of creating an empty file and a traceback.
+    Only `winnow up` and `winnow db upgrade` take it unchecked: they create it."""
+    db = current_app.extensions["winnow.db"]
+    if check and not current_app.extensions.get("winnow.db_checked"):
+        from app.migrate import schema_problem
+
+        problem = schema_problem(db.engine)
+        if problem:
+            _fail(problem)
+        current_app.extensions["winnow.db_checked"] = True
+    return db
+
+
 def _db() -> Any:
-    return current_app.extensions["winnow.db"]
+    return database()
 
 
 class WinnowGroup(FlaskGroup):
@@ -75,6 +90,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     With no configuration this uses an SQLite file under WINNOW_DATA_DIR and an in-process
     queue; nothing else needs installing. The API key is printed once, when it is created.
     """
+    from app.logs import configure_logging
     from app.migrate import upgrade
     from app.server import serve_embedded
     from app.services.keys import Scope, create_key, list_keys
@@ -82,9 +98,9 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     from workers.periodic import chores
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
-    database = _db()
-    upgrade(database.engine)
-    with database.session() as session:
+    db = database(check=False)
+    upgrade(db.engine)
+    with db.session() as session:
         project = get_or_create_project(session, slug)
         token = None
         if not list_keys(session, project):
@@ -93,7 +109,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     host = host or settings.host
     port = port if port is not None else settings.port
     click.echo(f"Winnow is up on http://{host}:{port} (project '{slug}')")
-    click.echo(f"  database: {database.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"  database: {db.engine.url.render_as_string(hide_password=True)}")
     queue = f"RQ on {settings.redis_url}" if settings.redis_url else "in-process"
     click.echo(f"  queue:    {queue}")
     if token:
@@ -103,6 +119,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
                    f"`winnow keys create --project {slug}`")
     sys.stdout.flush()
     _check_encryption(settings)
+    configure_logging(settings.log_level)
     for chore in chores(settings):
         chore.start()
     serve_embedded(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
@@ -117,13 +134,13 @@ def up(host: str | None, port: int | None, slug: str) -> None:
 @with_appcontext
 def serve(host: str | None, port: int | None, workers: int, threads: int) -> None:
     """Run the production server (gunicorn). Run `winnow db upgrade` first."""
-    from app.migrate import is_current
+    from app.logs import configure_logging
     from app.server import serve_production
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
-    if not is_current(_db().engine):
-        _fail("the database schema is not up to date: run `winnow db upgrade` first")
+    _db()  # exists and is at head
     _check_encryption(settings)
+    configure_logging(settings.log_level)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serve_production(app, host or settings.host,
                      port if port is not None else settings.port, workers, threads)
@@ -140,25 +157,25 @@ def worker(burst: bool) -> None:
     (one worker per interval does it).
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy loads: one core per worker
-    from rq import SimpleWorker
-
+    from app.logs import configure_logging
     from workers import runtime
     from workers.periodic import chores
-    from workers.queue import redis_connection
+    from workers.queue import rq_worker
 
     settings: Settings = current_app.config["WINNOW_SETTINGS"]
     if not settings.redis_url:
         _fail("WINNOW_REDIS_URL is not set: workers share jobs through Redis "
               "(the embedded mode runs jobs inside `winnow up` instead)")
     assert settings.redis_url is not None
+    _db()  # exists and is at head, before loading models for jobs that would fail
     _check_encryption(settings)
+    configure_logging(settings.log_level)
     runtime.current().pipeline  # noqa: B018 - load the models before the first job
     background = chores(settings)
     for chore in background:
         chore.start()
-    connection = redis_connection(settings.redis_url)
     try:
-        SimpleWorker([settings.queue_name], connection=connection).work(
+        rq_worker(settings.redis_url, settings.queue_name).work(
             burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
         for chore in background:
@@ -186,7 +203,7 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from app.migrate import current_revision, upgrade
 
-    engine = _db().engine
+    engine = database(check=False).engine
     upgrade(engine, revision)
     click.echo(f"database at revision {current_revision(engine)}")
 
@@ -195,9 +212,12 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_current() -> None:
     """Print the database's revision and the code's head."""
-    from app.migrate import current_revision, head_revision
+    from app.migrate import current_revision, head_revision, schema_problem
 
-    engine = _db().engine
+    engine = database(check=False).engine
+    problem = schema_problem(engine, at_head=False)  # a file never set up is not created
+    if problem:
+        _fail(problem)
     click.echo(f"current: {current_revision(engine)}  head: {head_revision(engine)}")
 
 

@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
+from app.cli import database
 from app.config import Settings
 from app.models.item import STATES
 
@@ -25,7 +26,7 @@ def _fail(message: str) -> None:
 
 
 def _db() -> Any:
-    return current_app.extensions["winnow.db"]
+    return database()  # checked to exist and be migrated: never an empty file, a traceback
 
 
 def _settings() -> Settings:
@@ -126,7 +127,7 @@ def _drain_embedded_queue() -> None:
 
 @click.group()
 def items() -> None:
-    """Curation items: list, show, and review the quarantine."""
+    """Curation items: list, show, and decide (release, reject, split, confirm)."""
 
 
 @items.command("list")
@@ -153,7 +154,8 @@ def items_list(slug: str, states: tuple[str, ...], limit: int) -> None:
 @click.option("--project", "slug", required=True)
 @with_appcontext
 def items_show(item_id: str, slug: str) -> None:
-    """The item as GET /v1/items/{id} returns it (redacted text only), as JSON."""
+    """The item as GET /v1/items/{id} returns it (redacted text only, its review history
+    under `reviews`), as JSON."""
     from app.models import Project
     from app.services.errors import ServiceError
     from app.services.items import get_item, item_detail
@@ -169,40 +171,41 @@ def items_show(item_id: str, slug: str) -> None:
     click.echo(out.model_dump_json(indent=2))
 
 
-def _review(item_id: str, slug: str, note: str | None, release: bool) -> None:
+def _decide(item_id: str, slug: str, note: str | None, action: str) -> None:
     import getpass
 
+    from app.services.decisions import decide
     from app.services.errors import ServiceError
-    from app.services.items import review
 
     project_id = _project_id(slug)
     try:
         with _db().session() as session:
-            item = review(session, project_id, item_id, release=release,
-                          reviewer=f"cli:{getpass.getuser()}", note=note)
+            item = decide(session, project_id, item_id, action,  # type: ignore[arg-type]
+                          actor=f"cli:{getpass.getuser()}", note=note)
     except ServiceError as exc:
         _fail(str(exc))
     click.echo(f"{item.external_id}\t{item.state}")
 
 
-@items.command("release")
-@click.argument("item_id")
-@click.option("--project", "slug", required=True)
-@click.option("--note", default=None, help="Why; kept with the item's reasons.")
-@with_appcontext
-def items_release(item_id: str, slug: str, note: str | None) -> None:
-    """Release a quarantined item: it becomes accepted."""
-    _review(item_id, slug, note, release=True)
+def _decision(name: str, help_text: str) -> None:
+    """One `winnow items <action>` command: the same decision as POST /v1/items/{id}/<action>."""
+
+    @items.command(name, help=help_text)
+    @click.argument("item_id")
+    @click.option("--project", "slug", required=True)
+    @click.option("--note", default=None, help="Why; kept in the item's review history.")
+    @with_appcontext
+    def command(item_id: str, slug: str, note: str | None) -> None:
+        _decide(item_id, slug, note, name)
 
 
-@items.command("reject")
-@click.argument("item_id")
-@click.option("--project", "slug", required=True)
-@click.option("--note", default=None, help="Why; kept with the item's reasons.")
-@with_appcontext
-def items_reject(item_id: str, slug: str, note: str | None) -> None:
-    """Reject a quarantined item as a prank."""
-    _review(item_id, slug, note, release=False)
+_decision("release", "Release an item held back (quarantined, rejected_prank, rejected_pii): "
+          "it becomes accepted.")
+_decision("reject", "Reject a quarantined or accepted item as a prank.")
+_decision("split", "Split a duplicate out: it becomes its own accepted item, and its vote and "
+          "feedback leave the item it was merged into.")
+_decision("confirm", "Record that the machine's decision on the item is right (for "
+          "`winnow eval curation --reviews`).")
 
 
 @click.group()
@@ -219,6 +222,7 @@ def jobs_failed() -> None:
     from app.models import Item
     from workers import runtime
 
+    _db()
     failed = _queue_call(lambda q: q.failed())
     for job in failed:
         when = job.failed_at.isoformat(timespec="seconds") if job.failed_at else "?"
@@ -258,6 +262,7 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
 
     if not job_ids and not retry_all:
         _fail("name the job ids to retry (see `winnow jobs failed`), or pass --all")
+    _db()
     rt = runtime.current()
     ids = list(job_ids) or [j.id for j in _queue_call(lambda q: q.failed())]
     retried = 0
@@ -295,6 +300,7 @@ def jobs_reconcile(older_than: int | None) -> None:
     from workers.curation.reconcile import reconcile
 
     age = None if older_than is None else timedelta(seconds=older_than)
+    _db()
     n = _queue_call(lambda _q: reconcile(age))
     click.echo(f"re-enqueued {n} item(s)")
     _drain_embedded_queue()
@@ -307,21 +313,45 @@ def eval_() -> None:
 
 @eval_.command("curation")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder holding the evaluation sets (e.g. ../shared/data).")
+              default=None, help="Folder holding the evaluation sets (e.g. ../shared/data).")
 @click.option("--subset", type=click.Choice(["all", "dev", "holdout"]), default="all",
               show_default=True, help="Which half of each set (rules were tuned on dev).")
+@click.option("--reviews", is_flag=True,
+              help="Instead: each stage's precision against the decisions people made on "
+              "this project's items (needs --project).")
+@click.option("--project", "slug", default=None, help="Project slug, with --reviews.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
 @with_appcontext
-def eval_curation(data_dir: Path, subset: str, as_json: bool) -> None:
-    """Precision and recall of PII, prank and dedupe stages, with the configured settings."""
+def eval_curation(data_dir: Path | None, subset: str, reviews: bool, slug: str | None,
+                  as_json: bool) -> None:
+    """Precision and recall of PII, prank and dedupe stages, with the configured settings, on
+    labelled sets (--data) or against people's decisions on production data (--reviews)."""
+    if reviews:
+        _eval_reviews(slug, as_json)
+        return
     from workers.evaluation.report import evaluate_all, render
 
+    if data_dir is None:
+        _fail("give --data FOLDER (the labelled sets), or --reviews --project SLUG")
+    assert data_dir is not None
     if not data_dir.is_dir():
         _fail(f"{data_dir} is not a folder")
     results = evaluate_all(data_dir, _settings(), subset)
     click.echo(json.dumps(results, indent=2) if as_json else render(results))
     if not results.get("passed", True):
         raise SystemExit(1)
+
+
+def _eval_reviews(slug: str | None, as_json: bool) -> None:
+    from workers.evaluation.reviews import outcomes, precision, render
+
+    if slug is None:
+        _fail("--reviews needs --project SLUG")
+    assert slug is not None
+    project_id = _project_id(slug)
+    with _db().session() as session:
+        stats = precision(outcomes(session, project_id))
+    click.echo(json.dumps(stats, indent=2) if as_json else render(slug, stats))
 
 
 @click.command("encryption-key")

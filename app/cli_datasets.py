@@ -274,6 +274,16 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _local_url() -> str:
+    """Where `winnow up` on this machine listens (WINNOW_HOST, WINNOW_PORT), not a fixed port."""
+    host = os.environ.get("WINNOW_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('WINNOW_PORT') or 8000}"
+
+
 @datasets.command("pull")
 @click.argument("ref")
 @click.option("-o", "--output", "out_dir", required=True,
@@ -284,8 +294,9 @@ def _sha256(path: Path) -> tuple[str, int]:
 @click.option("--format", "formats", multiple=True,
               type=click.Choice(["eval", "finetune", "preference"]),
               help="Repeatable [default: every format].")
-@click.option("--url", envvar="WINNOW_URL", default="http://127.0.0.1:8000", show_default=True,
-              help="The Winnow server [env WINNOW_URL].")
+@click.option("--url", envvar="WINNOW_URL", default=lambda: _local_url(),
+              help="The Winnow server [env WINNOW_URL; default: this machine on WINNOW_HOST "
+              "and WINNOW_PORT, as `winnow up` listens: http://127.0.0.1:8000].")
 @click.option("--key", envvar="WINNOW_API_KEY", required=True,
               help="An API key with datasets:read [env WINNOW_API_KEY].")
 def datasets_pull(ref: str, out_dir: Path, splits: tuple[str, ...], formats: tuple[str, ...],
@@ -430,6 +441,7 @@ def _import_bundles(slug: str, bundles: Any) -> None:
     from app.services.crypto import KeyMissing, cipher
     from app.services.events import store_events
     from app.services.generations import store_generations
+    from app.services.screening import Sealing
     from workers import runtime
     from workers.datasets.imports import Bundle, Skipped
 
@@ -441,13 +453,15 @@ def _import_bundles(slug: str, bundles: Any) -> None:
     counts = {"records": 0, "skipped": 0, "items": 0, "duplicate": 0, "conflict": 0}
     chunk = Bundle()
 
+    sealing = Sealing(lambda: box, runtime.current().queue)
+
     def flush() -> None:
         with _db().session() as session:
-            store_generations(session, project_id, chunk.generations)
+            store_generations(session, project_id, chunk.generations, sealing=sealing)
             outcomes = store_shares(session, project_id,
                                     [from_conversation(c) for c in chunk.conversations],
                                     source="import", box=box, queue=runtime.current().queue)
-            store_events(session, project_id, chunk.events)
+            store_events(session, project_id, chunk.events, sealing=sealing)
         counts["items"] += outcomes.count("created")
         counts["duplicate"] += outcomes.count("duplicate")
         counts["conflict"] += outcomes.count("conflict")
@@ -558,6 +572,32 @@ def import_oasst(file: Path, slug: str, limit: int | None) -> None:
 @click.group()
 def users() -> None:
     """What Winnow holds about a product's users."""
+
+
+@users.command("show")
+@click.argument("user_id")
+@click.option("--project", "slug", required=True)
+@with_appcontext
+def users_show(user_id: str, slug: str) -> None:
+    """Everything Winnow holds about USER_ID, as GET /v1/users/{id} returns it (JSON, redacted
+    text only): for a data-subject access request, before `winnow users erase`."""
+    import re
+
+    from app.cli_curation import _settings
+    from app.models import Project
+    from app.payloads.common import IDENTIFIER_PATTERN
+    from app.services.access import user_data
+    from app.services.projects import signal_map
+    from workers.datasets.store import Store
+
+    if not re.fullmatch(IDENTIFIER_PATTERN, user_id):
+        _fail("a user id is 1-128 of A-Z a-z 0-9 . _ : @ + = -, not starting with punctuation")
+    project_id = _project_id(slug)
+    with _db().session() as session:
+        project = session.get_one(Project, project_id)
+        out = user_data(session, Store.from_settings(_settings()), project_id, slug, user_id,
+                        signal_map(project))
+    click.echo(out.model_dump_json(indent=2))
 
 
 @users.command("erase")

@@ -65,7 +65,8 @@ def push(slug: str) -> None:
         _fail(f"{exc}; items wait in annotation_pending and the next push retries them")
         raise AssertionError from exc
     click.echo(f"created {result.created} task(s), recovered {result.recovered}, "
-               f"{result.waiting} item(s) waiting")
+               f"{result.waiting} item(s) waiting; created {result.pairs} pairwise task(s), "
+               f"recovered {result.pairs_recovered}")
 
 
 @labelstudio.command("sync")
@@ -93,11 +94,12 @@ def sync(slug: str) -> None:
 def agreement_table(slug: str, show_items: bool) -> None:
     """Agreement on the verdict, and how well each kind of user feedback predicts it."""
     from app.models import Project
-    from app.services.annotations import agreement
+    from app.services.annotations import agreement, overlapped_public_ids
 
     project_id = _project_id(slug)
     with _db().session() as session:
         r = agreement(session, session.get_one(Project, project_id))
+        public_ids = overlapped_public_ids(session, r) if show_items else {}
 
     def num(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
@@ -116,7 +118,7 @@ def agreement_table(slug: str, show_items: bool) -> None:
         click.echo("")
         for a in r.items:
             if a.percent_agreement is not None:
-                click.echo(f"item {a.item_id}: {a.good} good, {a.bad} bad, agreement "
+                click.echo(f"item {public_ids[a.item_id]}: {a.good} good, {a.bad} bad, agreement "
                            f"{num(a.percent_agreement)}, majority {a.majority or 'tie'}")
 
 

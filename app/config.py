@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RATE_LIMIT = "1000/second"
+DEFAULT_AUTH_FAILURE_LIMIT = "20/minute"
 
 
 def default_data_dir() -> Path:
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     queue_name: str = "winnow"
     rate_limit: str = DEFAULT_RATE_LIMIT
+    # Failed authentications (wrong API key, wrong webhook secret) allowed per client address;
+    # past it every attempt from that address gets 429 until the window ends.
+    auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=1000, ge=1, le=100_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -49,6 +53,9 @@ class Settings(BaseSettings):
     # Items still in `received` this long after intake are re-enqueued by the reconciler.
     reconcile_after_seconds: int = Field(default=120, ge=1)
     reconcile_every_seconds: int = Field(default=60, ge=1)
+    # Raw text sealed at intake and still not screened after this long (a job that failed for
+    # good, a key the workers lack) is purged: the item ends `failed`, an event's text null.
+    sealed_retention_hours: int = Field(default=7 * 24, ge=1, le=24 * 365)
 
     # Annotation (issue 4). Unset URL: no Label Studio, accepted items stay `accepted`.
     label_studio_url: str | None = None
@@ -73,7 +80,7 @@ class Settings(BaseSettings):
     # Items read per database round trip while building a version.
     dataset_chunk_size: int = Field(default=5000, ge=10, le=100_000)
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:
         from limits import parse_many

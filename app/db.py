@@ -26,10 +26,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
                                json_deserializer=orjson.loads)
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+            # On first connect, not here: a CLI command that refuses a missing database must
+            # leave nothing behind (see app.migrate.schema_problem).
+            event.listen(engine, "do_connect",
+                         lambda *_: folder.mkdir(parents=True, exist_ok=True))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):

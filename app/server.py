@@ -31,12 +31,15 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
-        "accesslog": "-",
-        # Paths only: query strings can carry user ids, and bodies are never logged.
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        # No gunicorn access log: it writes raw paths (user ids). The app writes its own, naming
+        # the route template (app.logs), the same under `winnow up`.
+        "accesslog": None,
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,
+        # The longest gunicorn allows: the app answers targets past its own, shorter limit
+        # with a problem+json 414 (app.api.http); gunicorn's own 414 is plain text.
+        "limit_request_line": 8190,
     }
 
 

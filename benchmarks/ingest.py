@@ -37,6 +37,7 @@ from typing import Any
 import aiohttp
 import orjson
 import psycopg
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT_TYPES = ("thumbs_up", "thumbs_down", "rating", "comment", "tweak", "accept", "ignore",
@@ -303,8 +304,10 @@ async def main_async(args: argparse.Namespace) -> int:
     if not url or not redis:
         sys.exit("set WINNOW_BENCH_DATABASE_URL and WINNOW_BENCH_REDIS_URL "
                  "(bash benchmarks/run does)")
+    # `winnow serve` with Redis refuses to start without a shared key; one per run will do.
+    key = os.environ.get("WINNOW_ENCRYPTION_KEY") or Fernet.generate_key().decode()
     env = {**os.environ, "WINNOW_DATABASE_URL": url, "WINNOW_REDIS_URL": redis,
-           "WINNOW_LOG_LEVEL": "WARNING"}
+           "WINNOW_LOG_LEVEL": "WARNING", "WINNOW_ENCRYPTION_KEY": key}
     logs = ROOT / "benchmarks" / "results"
     logs.mkdir(parents=True, exist_ok=True)
     token, projects = prepare_database(env)

@@ -4,7 +4,11 @@
 #   scripts/labelstudio.sh start   installs it into its own virtualenv if missing, initialises
 #                                  an admin with an API token, starts it, prints env
 #   scripts/labelstudio.sh stop
-#   scripts/labelstudio.sh env     prints WINNOW_TEST_LABEL_STUDIO_URL / _TOKEN
+#   scripts/labelstudio.sh env     prints WINNOW_TEST_LABEL_STUDIO_URL / _TOKEN, what the tests
+#                                  and benchmarks read (scripts/test evals it; the tests must
+#                                  not get WINNOW_LABEL_STUDIO_*, which would configure every app)
+#   scripts/labelstudio.sh winnow-env  prints WINNOW_LABEL_STUDIO_URL / _TOKEN, what `winnow`
+#                                  reads: eval "$(bash scripts/labelstudio.sh winnow-env)"
 #   scripts/labelstudio.sh status  exits 0 when it answers /health
 # The virtualenv is $WINNOW_LS_VENV (default ~/.cache/winnow/label-studio-1.23.2, kept between
 # runs: Label Studio's pins clash with Winnow's). Data: $WINNOW_VAR/label-studio; port
@@ -94,11 +98,18 @@ print_env() {
   echo "export WINNOW_TEST_LABEL_STUDIO_TOKEN=$(token)"
 }
 
+print_winnow_env() {
+  echo "export WINNOW_LABEL_STUDIO_URL=$url"
+  echo "export WINNOW_LABEL_STUDIO_TOKEN=$(token)"
+}
+
 case "${1:-}" in
-  start) start; print_env ;;
+  start) start; print_env
+    log "for winnow itself: eval \"\$(bash $0 winnow-env)\" (the lines above are the tests')" ;;
   stop) stop ;;
   status) if healthy; then echo running; else echo stopped; exit 1; fi ;;
   env) print_env ;;
+  winnow-env) print_winnow_env ;;
   install) install ;;
-  *) echo "usage: $0 start|stop|status|env|install" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env|winnow-env|install" >&2; exit 2 ;;
 esac

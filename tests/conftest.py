@@ -56,6 +56,25 @@ def pg_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
+# Which server a fixture needs: a test using it (directly or through another fixture) gets
+# the marker, so `-m "not labelstudio"` (or postgres, redis) deselects exactly the tests that
+# cannot run without that server. The `settings` fixture marks its postgresql variant itself.
+SERVER_FIXTURES = {
+    "pg_engine": "postgres",
+    "redis_client": "redis",
+    "ls": "labelstudio",
+    "ls_settings": "labelstudio",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in SERVER_FIXTURES.items():
+            if fixture in names:
+                item.add_marker(marker)
+
+
 # Production refuses to run without a shared key; the tests use a fresh one per run.
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -76,7 +95,9 @@ def _truncate(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Embedded (SQLite, no Redis) and production (PostgreSQL + Redis) configurations."""
     if request.param == "sqlite":

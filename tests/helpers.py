@@ -65,4 +65,5 @@ def run_jobs(app: Any) -> None:
     assert isinstance(queue, RQJobQueue)
     from rq import SimpleWorker
 
-    SimpleWorker([queue.queue], connection=queue.connection).work(burst=True)
+    SimpleWorker([queue.queue], connection=queue.connection,
+                 serializer=queue.queue.serializer).work(burst=True)

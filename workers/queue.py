@@ -5,11 +5,17 @@ enqueues does not care which. A job is named by its dotted path ("workers.curati
 so the API process never imports the heavy curation stages. The in-process queue keeps nothing
 across restarts: anything that must survive one is recorded in the database first, and the
 reconciler re-enqueues it.
+
+RQ pickles jobs by default, so anyone able to write to Redis could run code in a worker. Jobs
+here carry ids only, and are stored as JSON (JobSerializer): a pickled payload planted in Redis
+fails to load instead of running.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import logging
 import queue
 import threading
@@ -22,7 +28,8 @@ from functools import cache
 from typing import Any, Protocol, cast
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, SimpleWorker
+from rq.exceptions import DeserializationError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
@@ -81,6 +88,31 @@ def redis_connection(url: str) -> Redis:
     )
 
 
+def _plain(value: Any) -> Any:
+    """A job's result as JSON: its dataclasses (SyncResult, PushResult) as objects."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"a {type(value).__name__} cannot be stored as JSON in a job")
+
+
+class JobSerializer:
+    """JSON for everything RQ stores about a job (call, arguments, result, meta), never pickle;
+    RQ's own JSONSerializer, which has no place for a dataclass result."""
+
+    @staticmethod
+    def dumps(obj: Any) -> bytes:
+        return json.dumps(obj, default=_plain, separators=(",", ":")).encode()
+
+    @staticmethod
+    def loads(data: bytes) -> Any:
+        return json.loads(data)
+
+
+def rq_worker(redis_url: str, name: str) -> SimpleWorker:
+    """A worker that reads jobs as JSON, like the queue writes them (`winnow worker`)."""
+    return SimpleWorker([name], connection=redis_connection(redis_url), serializer=JobSerializer)
+
+
 def _last_line(exc_info: str | None) -> str:
     lines = [ln for ln in (exc_info or "").strip().splitlines() if ln.strip()]
     return lines[-1][:300] if lines else "unknown error"
@@ -89,7 +121,7 @@ def _last_line(exc_info: str | None) -> str:
 class RQJobQueue:
     def __init__(self, redis_url: str, name: str) -> None:
         self.connection = redis_connection(redis_url)
-        self.queue = Queue(name, connection=self.connection)
+        self.queue = Queue(name, connection=self.connection, serializer=JobSerializer)
 
     def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str:
         job = self.queue.enqueue(
@@ -103,17 +135,20 @@ class RQJobQueue:
         return str(job.id)
 
     def status(self, job_id: str) -> str | None:
-        job = Job.fetch_many([job_id], connection=self.connection)[0]
+        job = self._fetch([job_id])[0]
         if job is None:
             return None
         state = job.get_status(refresh=False)
         return str(state.value) if isinstance(state, JobStatus) else None
 
     def started_at(self, job_id: str) -> datetime | None:
-        job = Job.fetch_many([job_id], connection=self.connection)[0]
+        job = self._fetch([job_id])[0]
         if job is None or job.started_at is None:
             return None
         return job.started_at.replace(tzinfo=UTC)
+
+    def _fetch(self, ids: list[str]) -> list[Job | None]:
+        return Job.fetch_many(ids, connection=self.connection, serializer=JobSerializer)
 
     def clean_abandoned(self) -> None:
         """Jobs of workers that died (SIGKILL, lost machine) go to retry or to failed."""
@@ -123,14 +158,18 @@ class RQJobQueue:
         registry = FailedJobRegistry(queue=self.queue)
         ids = registry.get_job_ids()
         out = []
-        for job in Job.fetch_many(ids, connection=self.connection):
+        for job in self._fetch(ids):
             if job is None:
                 continue
+            try:
+                func, args = job.func_name or "?", tuple(job.args)
+            except DeserializationError:  # not JSON: planted, or left by a pickling version
+                func, args = "?", ()
             out.append(
                 FailedJob(
                     job.id,
-                    job.func_name or "?",
-                    tuple(job.args),
+                    func,
+                    args,
                     job.ended_at and job.ended_at.replace(tzinfo=UTC),
                     _last_line(job.exc_info),
                 )

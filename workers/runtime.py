@@ -78,15 +78,19 @@ class Runtime:
         return self._index
 
     @property
+    def screener(self) -> PiiScreener:
+        """Curation's PII screener (the PII stage's), for free text outside a conversation."""
+        s = self.settings
+        return pii_screener(spacy_model_name(s.spacy_model), tuple(sorted(s.policy.items())))
+
+    @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
             from workers.curation.pipeline import DedupeStage, PiiStage, Pipeline, PrankStage
             from workers.curation.pranks import PrankConfig
 
             s = self.settings
-            screener = pii_screener(
-                spacy_model_name(s.spacy_model), tuple(sorted(s.policy.items()))
-            )
+            screener = self.screener
             pranks = PrankConfig(quarantine_at=s.prank_quarantine_at, reject_at=s.prank_reject_at)
             self._pipeline = Pipeline(
                 (PiiStage(screener), DedupeStage(self.index), PrankStage(pranks))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app
+from werkzeug.routing import BaseConverter
 
 from app.api import (
     annotation,
@@ -17,7 +18,7 @@ from app.api import (
     users,
 )
 from app.api.request import respond
-from app.api.spec import build_openapi
+from app.api.spec import PATH_SEGMENT_REGEX, build_openapi
 
 docs = Blueprint("docs", __name__)
 
@@ -33,7 +34,14 @@ def openapi() -> Response:
     return respond(document)
 
 
+class PathSegment(BaseConverter):
+    """Path parameters without control characters (a 404 otherwise; see spec.PATH_SEGMENT)."""
+
+    regex = PATH_SEGMENT_REGEX
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["default"] = PathSegment
     for module in (events, generations, conversations, items, taxonomy, hooks, annotation,
                    datasets, users):
         app.register_blueprint(module.bp, url_prefix="/v1")

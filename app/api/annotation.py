@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from sqlalchemy import select
 
 from app.api.request import caller, respond, transaction
 from app.api.spec import operation
-from app.models import Item, Project
+from app.models import Project
 from app.payloads.annotation import AgreementOut, FeedbackPredictionOut, ItemAgreementOut
-from app.services.annotations import agreement
+from app.services.annotations import agreement, overlapped_public_ids
 from app.services.errors import NotFound
 
 bp = Blueprint("annotation", __name__)
@@ -34,10 +33,7 @@ def get_agreement(project: str) -> Response:
             raise NotFound("no such project for this key")
         result = agreement(session, row)
         overlapped = [a for a in result.items if a.percent_agreement is not None]
-        ids = dict(session.execute(
-            select(Item.id, Item.external_id).where(
-                Item.id.in_([a.item_id for a in overlapped]))).all()
-        ) if overlapped else {}
+        ids = overlapped_public_ids(session, result)
         out = AgreementOut(
             project=row.slug,
             annotations=result.annotations,
@@ -46,7 +42,7 @@ def get_agreement(project: str) -> Response:
             items_with_overlap=result.items_with_overlap,
             percent_agreement=result.percent_agreement,
             krippendorff_alpha=result.krippendorff_alpha,
-            items=[ItemAgreementOut(item_id=ids.get(a.item_id, str(a.item_id)),
+            items=[ItemAgreementOut(item_id=ids[a.item_id],
                                     verdicts=a.verdicts, good=a.good, bad=a.bad,
                                     percent_agreement=a.percent_agreement, majority=a.majority)
                    for a in overlapped],

@@ -7,6 +7,7 @@ from flask import g, request
 from app.api.errors import Problem
 from app.api.request import request_session
 from app.api.spec import OPERATIONS
+from app.ratelimit import client_address, limiter
 from app.services.keys import KeyRejected, has_scope, verify_token
 
 CHALLENGE = 'Bearer realm="winnow"'
@@ -28,9 +29,12 @@ def authenticate() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
+    # Checked first: a guess from an address over its failure budget is not even looked at.
+    limiter().refuse_failing_client(client_address())
     try:
         key = verify_token(request_session(), token)
     except KeyRejected as exc:
+        limiter().count_failure(client_address())
         raise _unauthorized(str(exc), "invalid_token") from None
     allowed = has_scope(key, op.scope)
     g.caller = key

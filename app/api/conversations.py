@@ -27,7 +27,9 @@ bp = Blueprint("conversations", __name__)
     scope="events:write",
     body=[ConversationIn, ConversationBatchIn],
     responses={
-        200: ("Batch: every conversation stored or recognised as a replay", BatchResult),
+        200: ("One conversation recognised as a replay (an EventResult), or a batch whose "
+              "every conversation was stored or recognised as a replay (a BatchResult)",
+              EventResult | BatchResult),
         201: ("One conversation stored; it is screened on the queue", EventResult),
         207: ("Batch: some conversations refused; see each result", BatchResult),
     },

@@ -3,14 +3,28 @@ conditional GET and Range), diffs and lineage."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, send_file
+import os
+from datetime import UTC, datetime
+from typing import cast
+
+from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from werkzeug.utils import send_file
 from werkzeug.wsgi import wrap_file
 
-from app.api.request import caller, job_queue, json_body, query_args, respond, transaction, validate
+from app.api.conditional import check_preconditions, range_environ
+from app.api.request import (
+    caller,
+    dataset_store,
+    job_queue,
+    json_body,
+    query_args,
+    respond,
+    transaction,
+    validate,
+)
 from app.api.spec import operation
-from app.config import Settings
 from app.models import Project
 from app.payloads.datasets import (
     DatasetDefinition,
@@ -23,6 +37,7 @@ from app.payloads.datasets import (
     VersionOut,
 )
 from app.services import datasets as service
+from app.services.keys import Scope, has_scope
 from app.services.projects import signal_map
 from workers.datasets.store import Store
 
@@ -31,16 +46,10 @@ bp = Blueprint("datasets", __name__)
 NDJSON = "application/x-ndjson"
 FILE_DESCRIPTION = (
     "Streamed. `ETag` is the file's sha256 as the manifest records it: send it back in "
-    "`If-None-Match` for a 304, and use `Range: bytes=N-` to resume a download (206)."
+    "`If-None-Match` for a 304, and use `Range: bytes=N-` to resume a download (206; with "
+    "`If-Range` or `If-Match` set to the ETag, the range is of that very file). A failed "
+    "`If-Match` or `If-Unmodified-Since` is a 412 and sends none of the file."
 )
-
-
-def _store() -> Store:
-    store: Store | None = current_app.extensions.get("winnow.datasets")
-    if store is None:
-        settings: Settings = current_app.config["WINNOW_SETTINGS"]
-        store = current_app.extensions["winnow.datasets"] = Store.from_settings(settings)
-    return store
 
 
 def _project_slug(session: Session) -> str:
@@ -48,19 +57,29 @@ def _project_slug(session: Session) -> str:
 
 
 def _send(store: Store, stored: service.StoredFile, mimetype: str) -> Response:
-    """The file with ETag = sha256; werkzeug answers If-None-Match (304) and Range (206)."""
+    """The file with ETag = sha256. Preconditions (412, 304) are decided before any byte is
+    read; werkzeug then answers Range and If-Range (206)."""
     local = store.local_path(stored.key)
+    modified = (datetime.fromtimestamp(os.stat(local).st_mtime, UTC) if local is not None
+                else None)
+    cache = {"Cache-Control": "no-cache"}
+    not_modified = check_preconditions(stored.sha256, modified, cache)
+    if not_modified is not None:
+        return not_modified
+    environ = range_environ()
     if local is not None:
-        response = send_file(local, mimetype=mimetype, etag=stored.sha256, conditional=True,
-                             max_age=0)
+        # werkzeug's own send_file, to pass it the environ without the decided preconditions.
+        response = cast(Response, send_file(local, environ, mimetype=mimetype, etag=stored.sha256,
+                                            conditional=True, max_age=0,
+                                            response_class=current_app.response_class))
     else:
         handle = store.open(stored.key)
         response = Response(wrap_file(request.environ, handle), mimetype=mimetype,
                             direct_passthrough=True)
         response.content_length = stored.size
         response.set_etag(stored.sha256)
-        response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
-    response.headers["Cache-Control"] = "no-cache"
+        response.make_conditional(environ, accept_ranges=True, complete_length=stored.size)
+    response.headers.update(cache)
     return response
 
 
@@ -172,11 +191,11 @@ def list_versions(name: str) -> Response:
     responses={200: ("manifest.json: version, parent, message, definition, per split counts, "
                      "label distributions and files (sha256, bytes), then the item ids", None),
                304: ("Not modified (If-None-Match matched the manifest's sha256)", None)},
-    problems=[404, 409],
+    problems=[404, 409, 412, 416],
     description=FILE_DESCRIPTION,
 )
 def get_manifest(name: str, version: str) -> Response:
-    store = _store()
+    store = dataset_store()
     with transaction() as session:
         dataset = service.get_dataset(session, caller().project_id, name)
         v = service.get_version(session, dataset, version, ready=True)
@@ -192,11 +211,11 @@ def get_manifest(name: str, version: str) -> Response:
     responses={200: ("The JSONL file", None),
                206: ("The requested byte range", None),
                304: ("Not modified (If-None-Match matched the file's sha256)", None)},
-    problems=[404, 409],
+    problems=[404, 409, 412, 416],
     description=FILE_DESCRIPTION,
 )
 def get_file(name: str, version: str, split: str, fmt: str) -> Response:
-    store = _store()
+    store = dataset_store()
     with transaction() as session:
         dataset = service.get_dataset(session, caller().project_id, name)
         v = service.get_version(session, dataset, version, ready=True)
@@ -220,7 +239,7 @@ class DiffQuery(BaseModel):
 )
 def diff_versions(name: str) -> Response:
     q = query_args(DiffQuery)
-    store = _store()
+    store = dataset_store()
     with transaction() as session:
         dataset = service.get_dataset(session, caller().project_id, name)
         a = service.get_version(session, dataset, q.from_, ready=True)
@@ -237,15 +256,17 @@ def diff_versions(name: str) -> Response:
     responses={200: ("The lineage", LineageOut)},
     problems=[404, 409],
     description="`example_id` is an eval record's `id` (the item's id) or a preference "
-    "record's `id` (`chosen>rejected`, or `item:tweak`).",
+    "record's `id` (`chosen>rejected`, or `item:tweak`). The generation and its feedback "
+    "events are shown only to a key that may read them (`events:read`); all text is redacted.",
 )
 def example_lineage(name: str, version: str, example_id: str) -> Response:
-    store = _store()
+    store = dataset_store()
     project_id = caller().project_id
     with transaction() as session:
         dataset = service.get_dataset(session, project_id, name)
         v = service.get_version(session, dataset, version, ready=True)
         project = session.get_one(Project, project_id)
         out = service.lineage(session, store, project.slug, project_id, dataset, v, example_id,
-                              signal_map(project))
+                              signal_map(project),
+                              feedback=has_scope(caller(), Scope.EVENTS_READ.value))
     return respond(out)

@@ -13,9 +13,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Response, g, has_request_context, request
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.services.errors import Conflict, Invalid, NotFound, Unavailable
@@ -23,6 +28,8 @@ from app.services.errors import Conflict, Invalid, NotFound, Unavailable
 log = logging.getLogger("winnow.api")
 
 PROBLEM_JSON = "application/problem+json"
+# Seconds a client should wait before retrying when the database or the queue is unreachable.
+RETRY_AFTER = 5
 
 
 class Problem(Exception):
@@ -133,7 +140,33 @@ def validation_problem(errors: list[dict[str, str]], detail: str | None = None) 
     )
 
 
+def _server_unavailable(exc: Exception, server: str) -> Response:
+    """503 + Retry-After. A transaction that did not commit was rolled back: nothing of it is
+    kept. Once a COMMIT was sent (a lost connection during it, or a queue down after it) the
+    answer says that the request may have been stored."""
+    log.warning("%s unavailable (%s) on %s %s", server, type(exc).__name__, request.method,
+                request.url_rule.rule if request.url_rule else "?")
+    committed = bool(g.get("winnow_committing"))
+    what = "database" if server == "database" else "job queue (Redis)"
+    if committed:
+        detail = (f"the {what} could not be reached after the request began to be stored: it "
+                  "may or may not have been stored; retrying it is safe (replays are recognised)")
+    else:
+        detail = f"the {what} could not be reached: nothing was stored; retry later"
+    return Problem(503, f"{server.capitalize()} unavailable", detail,
+                   slug=f"{server}-unavailable", headers={"Retry-After": str(RETRY_AFTER)},
+                   extra={"stored": None if committed else False}).response()
+
+
+def _committing(_conn: Any) -> None:
+    """Noted per request: after a COMMIT was sent, a lost connection cannot say nothing was kept."""
+    if has_request_context():
+        g.winnow_committing = True
+
+
 def register_error_handlers(app: Flask) -> None:
+    event.listen(app.extensions["winnow.db"].engine, "commit", _committing)
+
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:
         return exc.response()
@@ -159,17 +192,29 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         title = exc.name
         detail = {
-            404: "no such endpoint",
+            404: "no such endpoint or resource",
             405: f"method {request.method} not allowed here",
             413: "request body too large",
         }.get(status, exc.description if status != 500 else None)
         problem = Problem(status, title, detail)
         resp = problem.response()
         original = exc.get_response()
-        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        for header in ("Allow", "Content-Range", "Retry-After", "WWW-Authenticate"):
             if header in original.headers:
                 resp.headers[header] = original.headers[header]
         return resp
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception) -> Response:
+        return _server_unavailable(exc, "database")
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _queue_unavailable(exc: Exception) -> Response:
+        return _server_unavailable(exc, "queue")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

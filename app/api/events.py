@@ -17,6 +17,7 @@ from app.api.request import (
     query_args,
     respond,
     sealer,
+    sealing,
     transaction,
 )
 from app.api.spec import operation
@@ -50,7 +51,9 @@ TAGS = tuple(EVENT_TYPES)
     scope="events:write",
     body=[EventIn, EventBatchIn],
     responses={
-        200: ("Batch: every event stored or recognised as a replay", BatchResult),
+        200: ("One event recognised as a replay (an EventResult), or a batch whose every "
+              "event was stored or recognised as a replay (a BatchResult)",
+              EventResult | BatchResult),
         201: ("One event stored", EventResult),
         207: ("Batch: some events refused; see each result", BatchResult),
     },
@@ -61,9 +64,10 @@ TAGS = tuple(EVENT_TYPES)
 )
 def post_events() -> Response:
     body = json_body()
-    store = service.store_events
+    store = partial(service.store_events, sealing=sealing())
     if _carries_conversation(body):
-        store = partial(store_events_with_shares, box=sealer(), queue=job_queue())
+        store = partial(store_events_with_shares, box=sealer(), queue=job_queue(),
+                        sealing=sealing())
     return ingest(body, batch_key="events", adapter=EVENT_ADAPTER,
                   batch_adapter=EVENT_LIST_ADAPTER, store=store, location="/v1/events/{id}",
                   tags=TAGS)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.api.batch import ingest
-from app.api.request import caller, json_body, respond, transaction
+from app.api.request import caller, json_body, respond, sealing, transaction
 from app.api.spec import operation
 from app.models import Project
 from app.payloads.events import BatchResult, EventResult
@@ -31,7 +33,9 @@ class GenerationBatchIn(BaseModel):
     scope="events:write",
     body=[GenerationIn, GenerationBatchIn],
     responses={
-        200: ("Batch: every generation stored or recognised as a replay", BatchResult),
+        200: ("One generation recognised as a replay (an EventResult), or a batch whose every "
+              "generation was stored or recognised as a replay (a BatchResult)",
+              EventResult | BatchResult),
         201: ("One generation stored", EventResult),
         207: ("Batch: some generations refused; see each result", BatchResult),
     },
@@ -42,7 +46,8 @@ class GenerationBatchIn(BaseModel):
 def post_generations() -> Response:
     return ingest(json_body(), batch_key="generations", adapter=GENERATION_ADAPTER,
                   batch_adapter=GENERATION_LIST_ADAPTER,
-                  store=service.store_generations, location="/v1/generations/{id}")
+                  store=partial(service.store_generations, sealing=sealing()),
+                  location="/v1/generations/{id}")
 
 
 @operation(

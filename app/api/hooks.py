@@ -12,6 +12,7 @@ from app.api.request import job_queue, json_body, respond, transaction, validate
 from app.api.spec import operation
 from app.models import LabelStudioProject
 from app.payloads.labelstudio import HookAccepted, LabelStudioHookIn
+from app.ratelimit import client_address, limiter
 from workers.labelstudio.setup import SECRET_HEADER
 from workers.labelstudio.sync import SYNC_TASKS
 from workers.queue import new_job_id
@@ -25,12 +26,14 @@ def _check_secret() -> None:
     if secret is None:  # the hook is off: nobody could authenticate to it
         raise Problem(404, "Not found", "the Label Studio webhook is not enabled here "
                       "(WINNOW_LABEL_STUDIO_WEBHOOK_SECRET is unset)", slug="not-found")
+    limiter().refuse_failing_client(client_address())
     given = request.headers.get(SECRET_HEADER, "")
     # Constant time, whatever the lengths: compare digests of equal size.
     if not hmac.compare_digest(
         hmac.digest(b"winnow", given.encode("utf-8", "replace"), "sha256"),
         hmac.digest(b"winnow", secret.get_secret_value().encode(), "sha256"),
     ):
+        limiter().count_failure(client_address())
         raise Problem(401, "Unauthorized", f"missing or wrong {SECRET_HEADER} header",
                       slug="bad-webhook-secret")
 
@@ -44,7 +47,7 @@ def _check_secret() -> None:
     scope=None,
     body=[LabelStudioHookIn],
     responses={202: ("A sync of the named tasks is enqueued", HookAccepted)},
-    problems=[400, 401, 404, 413, 415, 422],
+    problems=[400, 401, 404, 413, 415, 422, 429],
 )
 def label_studio_hook() -> Response:
     _check_secret()

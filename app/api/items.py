@@ -1,8 +1,6 @@
-"""Curation items: GET /v1/items, GET /v1/items/{id}, and quarantine review."""
+"""Curation items: GET /v1/items, GET /v1/items/{id}, and people's decisions on them."""
 
 from __future__ import annotations
-
-from typing import Literal
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +10,7 @@ from app.api.spec import operation
 from app.models import Project
 from app.payloads.conversations import ItemOut, ItemPage, ItemState, ReviewIn
 from app.services import items as service
+from app.services.decisions import Action, decide
 from app.services.errors import Invalid
 from app.services.projects import signal_map
 
@@ -59,39 +58,75 @@ def get_item(item_id: str) -> Response:
     return respond(out)
 
 
-def _review(item_id: str, action: Literal["release", "reject"]) -> Response:
+def _decide(item_id: str, action: Action) -> Response:
     body = ReviewIn() if not request.get_data(cache=True).strip() else validate(
         ReviewIn, json_body())
     key = caller()
     with transaction() as session:
-        item = service.review(session, key.project_id, item_id, release=action == "release",
-                              reviewer=f"key:{key.prefix}", note=body.note)
+        item = decide(session, key.project_id, item_id, action, actor=f"key:{key.prefix}",
+                      note=body.note)
         out = service.item_detail(session, item, signal_map(session.get_one(Project,
                                                                             key.project_id)))
     return respond(out)
 
 
+_DECIDED = "The decision, who made it, when and the optional note are kept in the item's " \
+    "`reviews` (and a line in its reasons). The body is optional. A state the action does not " \
+    "apply to, or a decision that lost a race with another, is 409 and changes nothing."
+
+
 @operation(
     bp, "/items/<item_id>/release", "POST",
-    summary="Release a quarantined item: it is accepted",
+    summary="Release an item the machine held back (quarantined, rejected_prank, rejected_pii)",
     scope="items:review",
     body=[ReviewIn],
-    responses={200: ("The item, now accepted", ItemOut)},
+    responses={200: ("The item, now accepted (in_annotation if it already has its Label "
+                     "Studio task)", ItemOut)},
     problems=[400, 404, 409, 415, 422],
-    description="Only an item in `quarantined` can be released; the decision, who made it and "
-    "the optional note are kept in its reasons. The body is optional.",
+    description="A released rejected_pii item shows only its redacted text: the rejected "
+    "values are placeholders and the raw text no longer exists. " + _DECIDED,
 )
 def release_item(item_id: str) -> Response:
-    return _review(item_id, "release")
+    return _decide(item_id, "release")
 
 
 @operation(
     bp, "/items/<item_id>/reject", "POST",
-    summary="Reject a quarantined item as a prank",
+    summary="Reject a quarantined or accepted item as a prank",
     scope="items:review",
     body=[ReviewIn],
     responses={200: ("The item, now rejected_prank", ItemOut)},
     problems=[400, 404, 409, 415, 422],
+    description="Rejected items leave every later dataset build. " + _DECIDED,
 )
 def reject_item(item_id: str) -> Response:
-    return _review(item_id, "reject")
+    return _decide(item_id, "reject")
+
+
+@operation(
+    bp, "/items/<item_id>/split", "POST",
+    summary="Split a duplicate out: it becomes its own accepted item",
+    scope="items:review",
+    body=[ReviewIn],
+    responses={200: ("The item, now accepted and no one's duplicate", ItemOut)},
+    problems=[400, 404, 409, 415, 422],
+    description="Its vote and the feedback on its generation stop counting on the item it had "
+    "been merged into and count on it. " + _DECIDED,
+)
+def split_item(item_id: str) -> Response:
+    return _decide(item_id, "split")
+
+
+@operation(
+    bp, "/items/<item_id>/confirm", "POST",
+    summary="Confirm the machine's decision on an item (its state does not change)",
+    scope="items:review",
+    body=[ReviewIn],
+    responses={200: ("The item", ItemOut)},
+    problems=[400, 404, 409, 415, 422],
+    description="Confirmations are what `winnow eval curation --reviews` measures each "
+    "stage's precision against, with the overturns. Quarantined items are released or "
+    "rejected, not confirmed. " + _DECIDED,
+)
+def confirm_item(item_id: str) -> Response:
+    return _decide(item_id, "confirm")

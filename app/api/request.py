@@ -16,6 +16,8 @@ from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database, unit_of_work
 from app.services.crypto import KeyMissing, cipher
 from app.services.keys import VerifiedKey
+from app.services.screening import Sealing
+from workers.datasets.store import Store
 from workers.queue import JobQueue
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,6 +49,20 @@ def sealer() -> MultiFernet:
             raise Problem(503, "Not configured", str(exc), slug="not-configured") from None
         current_app.extensions["winnow.cipher"] = box
     return box
+
+
+def dataset_store() -> Store:
+    """The dataset store (built on first use from the settings)."""
+    store: Store | None = current_app.extensions.get("winnow.datasets")
+    if store is None:
+        settings = current_app.config["WINNOW_SETTINGS"]
+        store = current_app.extensions["winnow.datasets"] = Store.from_settings(settings)
+    return store
+
+
+def sealing() -> Sealing:
+    """Sealing of free text and metadata for the screening job (the cipher only if needed)."""
+    return Sealing(sealer, job_queue())
 
 
 def request_session() -> Session:

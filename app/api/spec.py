@@ -28,11 +28,16 @@ PROBLEM_STATUSES = {
     403: "The key lacks the scope this operation needs",
     404: "No such resource in this key's project",
     409: "The id is taken by a different body, or the resource's state does not allow this",
+    412: "A precondition (If-Match, If-Unmodified-Since) does not hold; nothing is sent",
     413: "Body or batch too large",
     415: "Body is not application/json",
+    416: "The Range cannot be satisfied; Content-Range gives the file's length",
     422: "A field failed validation; `errors` names each one",
-    429: "Rate limit exceeded; see Retry-After",
-    503: "A setting the operation needs is missing (e.g. WINNOW_ENCRYPTION_KEY)",
+    429: "Rate limit exceeded, or too many failed authentications from this address; see "
+    "Retry-After",
+    503: "Unavailable: the database or a service the operation needs cannot be reached, or a "
+    "setting is missing (e.g. WINNOW_ENCRYPTION_KEY). Nothing was done unless `stored` is null "
+    "(the connection was lost while committing); retry after Retry-After",
 }
 
 
@@ -67,7 +72,10 @@ def operation(
 ) -> Callable[[F], F]:
     def register(view: F) -> F:
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=[method])
-        auth_problems = (401, 403, 429) if scope else ()
+        # Every keyed operation reads the database (503 when it is unreachable); a path with
+        # parameters can always name nothing (404).
+        auth_problems = (401, 403, 429, 503) if scope else ()
+        path_problems = (404,) if "<" in rule else ()
         OPERATIONS[f"{bp.name}.{view.__name__}"] = Operation(
             method=method,
             summary=summary,
@@ -76,7 +84,7 @@ def operation(
             body=tuple(body),
             query=query,
             responses=responses,
-            problems=tuple(sorted({*problems, *auth_problems})),
+            problems=tuple(sorted({*problems, *auth_problems, *path_problems})),
             description=description,
         )
         return view
@@ -85,6 +93,10 @@ def operation(
 
 
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+# What a path parameter matches (app.api.PathSegment): no id holds a control character, and
+# PostgreSQL refuses NUL in text. Anything else is a 404 before any query runs.
+PATH_SEGMENT_REGEX = r"[^/\x00-\x1f\x7f]+"
+PATH_SEGMENT = {"type": "string", "pattern": f"^{PATH_SEGMENT_REGEX}$"}
 
 
 class _Schemas:
@@ -139,7 +151,7 @@ def build_openapi(app: Flask, title: str, version: str) -> dict[str, Any]:
         if op.scope:
             doc["security"] = [{"bearer": []}]
             doc["description"] = (doc.get("description", "") + f"\n\nScope: `{op.scope}`.").strip()
-        params = [{"name": a, "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": a, "in": "path", "required": True, "schema": dict(PATH_SEGMENT)}
                   for a in rule.arguments]
         if op.query is not None:
             params += _query_parameters(op.query)

@@ -7,6 +7,7 @@ from app.models.event import Event
 from app.models.generation import Generation
 from app.models.item import Item
 from app.models.project import ApiKey, Project
+from app.models.review import Review
 
 __all__ = [
     "Annotation",
@@ -21,4 +22,5 @@ __all__ = [
     "Item",
     "LabelStudioProject",
     "Project",
+    "Review",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -13,6 +13,8 @@ from sqlalchemy.types import TypeDecorator
 
 # Integer on SQLite so the primary key is the rowid and autoincrements.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The partial-index condition of rows whose text or metadata waits for the screening job.
+PENDING = text("screening = 'pending'")
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 NAMING = {

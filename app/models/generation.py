@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, utcnow
+from app.models.base import PENDING, Base, BigId, utcnow
 
 
 class Generation(Base):
     __tablename__ = "generations"
-    __table_args__ = (UniqueConstraint("project_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        Index("ix_generations_screening", "project_id", "id", postgresql_where=PENDING,
+              sqlite_where=PENDING),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # No index of its own: the unique (project_id, external_id) index leads with it.
@@ -32,7 +36,10 @@ class Generation(Base):
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
     cost_usd: Mapped[float | None] = mapped_column(Float)
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")  # redacted once screened
+    # The raw metadata (Fernet) until screened; see app.services.screening.
+    sealed: Mapped[str | None] = mapped_column(Text)
+    screening: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime | None] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     body_hash: Mapped[str] = mapped_column(String(64))

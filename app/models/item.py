@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, utcnow
+from app.models.base import PENDING, Base, BigId, utcnow
 
 STATES = (
     "received",
@@ -31,6 +31,7 @@ STATES = (
     "rejected_prank",
     "annotation_pending",  # accepted, its Label Studio task being created (or waiting to be)
     "in_annotation",  # its task exists in Label Studio
+    "failed",  # not screened within the retention limit: its sealed raw text was purged
 )
 OUTCOME_STATES = STATES[1:6]
 # Accepted items, wherever they are on the way to annotators.
@@ -48,6 +49,9 @@ class Item(Base):
         Index("ix_items_project_conversation", "project_id", "conversation_ref", "id"),
         # The reconciler's scan: items still waiting, oldest first.
         Index("ix_items_state_received", "state", "received_at"),
+        # Metadata stored raw before revision 0006, waiting for the screening job.
+        Index("ix_items_screening", "project_id", "id", postgresql_where=PENDING,
+              sqlite_where=PENDING),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -79,7 +83,9 @@ class Item(Base):
     screened_at: Mapped[datetime | None] = mapped_column()
     reviewed_at: Mapped[datetime | None] = mapped_column()
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    # Redacted metadata: sealed with the turns until screening, NULL until then.
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    screening: Mapped[str | None] = mapped_column(String(12))
     body_hash: Mapped[str] = mapped_column(String(64))
     # Label Studio (issue 4): the review task, and when its creation was last attempted (a push
     # that died after importing leaves this set and no task id: reconciled by listing tasks).

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, Field, JsonValue, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    JsonValue,
+    StringConstraints,
+)
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
 
@@ -36,8 +43,28 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("out of range once converted to UTC") from None
 
 
+# RFC 3339 `date-time`, as the OpenAPI document says: pydantic alone would also take 0 or
+# "1700000000" as Unix time, a space for the T, and a time without seconds.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, datetime):
+        naive = value.utcoffset() is None
+    elif isinstance(value, str) and (match := _RFC3339.fullmatch(value)):
+        naive = match["offset"] is None
+    else:
+        raise ValueError("must be an RFC 3339 datetime with a timezone, e.g. 2024-08-06T12:00:00Z")
+    if naive:
+        raise ValueError("needs a time zone (a timezone offset or Z), e.g. 2024-08-06T12:00:00Z")
+    return value
+
+
 Timestamp = Annotated[
     AwareDatetime,
+    BeforeValidator(_rfc3339),
     AfterValidator(_in_utc),
     Field(description="RFC 3339 date-time with a time zone; stored in UTC."),
 ]
@@ -90,3 +117,13 @@ Metadata = Annotated[
 ]
 
 MAX_INT32 = 2_147_483_647
+
+
+Screening = Literal["pending", "redacted", "withheld", "failed"]
+SCREENING_DESCRIPTION = (
+    "Free text and metadata strings are screened for PII by a worker before anyone reads them: "
+    "null = nothing to screen; pending = not yet (text and metadata read as null until then); "
+    "redacted = shown with typed placeholders such as <EMAIL_ADDRESS_1>; withheld = something "
+    "the PII policy rejects was found and that text was dropped; failed = not screened within "
+    "the retention limit, the text was purged."
+)

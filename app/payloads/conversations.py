@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, T
 
 from app.payloads.common import Identifier, Metadata, Timestamp
 from app.payloads.generations import FeedbackSummary
+from app.payloads.reviews import ReviewOut
 
 MAX_MESSAGE_CHARS = 50_000
 MAX_MESSAGES = 200
@@ -84,7 +85,7 @@ class ConversationBatchIn(BaseModel):
 
 
 ItemState = Literal["received", "accepted", "quarantined", "rejected_pii", "duplicate",
-                    "rejected_prank", "annotation_pending", "in_annotation"]
+                    "rejected_prank", "annotation_pending", "in_annotation", "failed"]
 
 
 class RedactedMessage(BaseModel):
@@ -140,6 +141,8 @@ class ItemOut(ItemSummary):
     similarity: float | None = None
     reviewed_at: datetime | None = None
     reviewed_by: str | None = None
+    reviews: list[ReviewOut] = Field(
+        default_factory=list, description="Every human decision on the item, oldest first.")
     metadata: dict[str, Any] | None = None
 
 
@@ -151,4 +154,4 @@ class ItemPage(BaseModel):
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: Annotated[str, Field(max_length=500), AfterValidator(_no_nul)] | None = Field(
-        default=None, description="Why; stored with the item's reasons.")
+        default=None, description="Why; kept in the item's review history (`reviews`).")

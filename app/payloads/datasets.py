@@ -12,13 +12,17 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
     StringConstraints,
     model_validator,
 )
 
 from app.feedback import Signal
+from app.payloads.common import Timestamp
 from app.payloads.conversations import ItemOut
 from app.payloads.events import EventOut
 from app.payloads.generations import GenerationOut
@@ -26,8 +30,19 @@ from app.payloads.generations import GenerationOut
 DatasetName = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$", strip_whitespace=False)
 ]
-FailureMode = Literal[
-    "hallucination", "wrong_or_incomplete", "off_topic", "unsafe", "format", "other"
+
+
+def _failure_mode_key(value: Any) -> Any:
+    """Label Studio shows the labels ("off-topic", "wrong or incomplete"); annotations store the
+    keys ("off_topic", ...): a selection may name either and keeps the key."""
+    if isinstance(value, str):
+        return "_".join(value.strip().lower().replace("-", " ").split())
+    return value
+
+
+FailureMode = Annotated[
+    Literal["hallucination", "wrong_or_incomplete", "off_topic", "unsafe", "format", "other"],
+    BeforeValidator(_failure_mode_key),
 ]
 def _no_nul(value: str) -> str:
     if "\x00" in value:
@@ -48,7 +63,7 @@ class Selection(BaseModel):
     signals: list[Signal] | None = Field(
         default=None, min_length=1, description="Net user feedback signal of the item"
     )
-    min_agreement: float | None = Field(
+    min_agreement: StrictFloat | None = Field(
         default=None, ge=0.0, le=1.0, description="Minimum percent agreement on the verdict"
     )
     features: list[Ref] | None = Field(default=None, min_length=1)
@@ -58,24 +73,22 @@ class Selection(BaseModel):
     prompts: list[Ref] | None = Field(
         default=None, min_length=1, description="`id` or `id@version`"
     )
-    since: datetime | None = None
-    until: datetime | None = None
+    # RFC 3339 with a time zone (a naive bound beside an aware one could not be compared).
+    since: Timestamp | None = None
+    until: Timestamp | None = None
 
     @model_validator(mode="after")
     def _window(self) -> Selection:
         if self.since and self.until and self.since >= self.until:
             raise ValueError("since must be before until")
-        for bound in (self.since, self.until):
-            if bound is not None and bound.tzinfo is None:
-                raise ValueError("since and until need a time zone (e.g. 2026-01-01T00:00:00Z)")
         return self
 
 
 class SplitRatios(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    train: float = Field(default=0.8, ge=0.0, le=1.0)
-    validation: float = Field(default=0.1, ge=0.0, le=1.0)
-    test: float = Field(default=0.1, ge=0.0, le=1.0)
+    train: StrictFloat = Field(default=0.8, ge=0.0, le=1.0)
+    validation: StrictFloat = Field(default=0.1, ge=0.0, le=1.0)
+    test: StrictFloat = Field(default=0.1, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _sum(self) -> SplitRatios:
@@ -135,7 +148,7 @@ class VersionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: Annotated[str, StringConstraints(min_length=1, max_length=2000),
                        AfterValidator(_no_nul)]
-    refresh_holdout: bool = Field(
+    refresh_holdout: StrictBool = Field(
         default=False,
         description="Retire the current test split (its items are used in no split again) and "
         "draw a new one from items never seen before. The version records it.",
@@ -204,8 +217,12 @@ class ItemLineage(BaseModel):
                           "and places, never values), prank signals, reasons, duplicates")
     generation: GenerationOut | None = None
     events: list[EventOut] = Field(description="Feedback on its generation and its duplicates' "
-                                   "(free text left out)")
-    annotations: list[AnnotationOut]
+                                   "(free text redacted, or null while being screened)")
+    annotations: list[AnnotationOut] = Field(description="Corrections as screened at sync: "
+                                             "redacted")
+    withheld: list[Literal["generation", "events"]] = Field(
+        default_factory=list, description="What the key's scopes do not show (the generation "
+        "and its events need `events:read`)")
 
 
 class LineageOut(BaseModel):
@@ -225,7 +242,11 @@ class ErasureOut(BaseModel):
     promoted: int = Field(default=0, description="Other users' copies of an erased item that "
                           "took its place (they were duplicates of it)")
     events: int
-    generations: int
+    generations: int = Field(description="The user's generations deleted: those nothing else "
+                             "refers to")
+    generations_unlinked: int = Field(default=0, description="The user's generations kept "
+                                      "because another user's feedback or item refers to "
+                                      "them, their user id cleared")
     label_studio_tasks: int
     requested_at: datetime
     done_at: datetime | None = None

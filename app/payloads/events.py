@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from app.feedback import Kind, Signal
-from app.payloads.common import Identifier, Metadata, ShortLabel, Text, Timestamp
+from app.payloads.common import (
+    SCREENING_DESCRIPTION,
+    Identifier,
+    Metadata,
+    Screening,
+    ShortLabel,
+    Text,
+    Timestamp,
+)
 from app.payloads.conversations import SharedConversation
 from app.payloads.problem import ProblemFieldError
 
@@ -117,11 +125,14 @@ class EventOut(BaseModel):
     user_id: str | None = None
     rating: int | None = None
     rank: int | None = None
-    text: str | None = None
+    text: str | None = Field(default=None, description="Redacted; null while `screening` is "
+                             "pending.")
     reason: str | None = None
     timestamp: datetime
     received_at: datetime
-    metadata: dict[str, object] | None = None
+    metadata: dict[str, object] | None = Field(default=None, description="Redacted string "
+                                               "values; null while `screening` is pending.")
+    screening: Screening | None = Field(default=None, description=SCREENING_DESCRIPTION)
 
 
 ResultStatus = Literal["created", "duplicate", "conflict", "invalid"]

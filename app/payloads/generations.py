@@ -8,7 +8,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from app.feedback import Signal
-from app.payloads.common import MAX_INT32, Identifier, Label, Metadata, Timestamp
+from app.payloads.common import (
+    MAX_INT32,
+    SCREENING_DESCRIPTION,
+    Identifier,
+    Label,
+    Metadata,
+    Screening,
+    Timestamp,
+)
 
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT32)]
 
@@ -60,4 +68,5 @@ class FeedbackSummary(BaseModel):
 
 class GenerationOut(GenerationIn):
     received_at: datetime
+    screening: Screening | None = Field(default=None, description=SCREENING_DESCRIPTION)
     feedback: FeedbackSummary | None = None

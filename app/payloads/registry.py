@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
+from app.payloads.access import UserDataOut
 from app.payloads.annotation import AgreementOut
 from app.payloads.conversations import (
     ConversationBatchIn,
@@ -60,6 +61,7 @@ PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
     "problem": (ProblemOut, "serialization"),
     "signal-overrides": (SignalOverridesIn, "validation"),
     "taxonomy": (TaxonomyOut, "serialization"),
+    "user-data": (UserDataOut, "serialization"),
 }
 
 

@@ -34,3 +34,13 @@ def agreement(session: Session, project: Project) -> Report:
     ) if items else {}
     feedback = feedback_of(session, project.id, refs)
     return report(verdicts, feedback, signal_map(project), count)
+
+
+def overlapped_public_ids(session: Session, report_: Report) -> dict[int, str]:
+    """Public ids of the items with 2+ verdicts: what the API and the CLI show, since no
+    command or endpoint accepts the internal row id."""
+    overlapped = [a.item_id for a in report_.items if a.percent_agreement is not None]
+    if not overlapped:
+        return {}
+    rows = session.execute(select(Item.id, Item.external_id).where(Item.id.in_(overlapped)))
+    return {int(i): str(ext) for i, ext in rows}

@@ -24,6 +24,7 @@ from app.payloads.events import EventIn
 from app.services.crypto import seal_turns
 from app.services.events import store_events
 from app.services.ingest import Outcome, body_hash, store_rows
+from app.services.screening import Sealing
 from workers.queue import JobQueue, new_job_id
 
 log = logging.getLogger("winnow.intake")
@@ -57,13 +58,13 @@ def item_row(project_id: int, share: Share, source: str, received_at: datetime,
         "conversation_ref": share.conversation_id,
         "user_id": share.user_id,
         "state": "received",
-        "raw_sealed": seal_turns(box, turns).decode(),
+        "raw_sealed": seal_turns(box, turns, share.metadata).decode(),
         "turns": len(turns),
         "job_id": job_id,
         "attempts": 0,
         "occurred_at": share.occurred_at or received_at,
         "received_at": received_at,
-        "metadata": share.metadata,
+        "metadata": None,  # sealed with the turns until screened
         "body_hash": share.body_hash,
     }
 
@@ -98,7 +99,8 @@ def store_conversations(session: Session, project_id: int, convs: Sequence[Conve
 
 
 def store_events_with_shares(session: Session, project_id: int, events: Sequence[EventIn], *,
-                             box: MultiFernet, queue: JobQueue) -> list[Outcome]:
+                             box: MultiFernet, queue: JobQueue, sealing: Sealing
+                             ) -> list[Outcome]:
     """Events, plus an item for every share event that carries its conversation.
 
     The item is stored first: if its id is taken by a different conversation the event is a
@@ -111,12 +113,12 @@ def store_events_with_shares(session: Session, project_id: int, events: Sequence
             shares.append(Share(e.id, conversation.messages, e.generation_id, None, e.user_id,
                                 e.timestamp, e.metadata, body_hash(e)))
     if not shares:
-        return store_events(session, project_id, events)
+        return store_events(session, project_id, events, sealing=sealing)
     item_outcomes = dict(zip((s.id for s in shares),
                              store_shares(session, project_id, shares, source="share", box=box,
                                           queue=queue), strict=True))
     keep = [e for e in events if item_outcomes.get(e.id) != "conflict"]
-    stored = iter(store_events(session, project_id, keep) if keep else [])
+    stored = iter(store_events(session, project_id, keep, sealing=sealing) if keep else [])
     return ["conflict" if item_outcomes.get(e.id) == "conflict" else next(stored)
             for e in events]
 

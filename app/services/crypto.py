@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -53,16 +54,26 @@ def _cipher(keys: str) -> MultiFernet:
                          "each), comma-separated") from None
 
 
-def seal_turns(box: MultiFernet, turns: Sequence[tuple[str, str]]) -> bytes:
-    return box.encrypt(orjson.dumps(turns))
+def seal_turns(box: MultiFernet, turns: Sequence[tuple[str, str]],
+               metadata: dict[str, Any] | None = None) -> bytes:
+    """A shared conversation's raw turns and metadata, screened together by curation."""
+    return box.encrypt(orjson.dumps({"turns": turns, "metadata": metadata}))
 
 
-def open_turns(box: MultiFernet, token: bytes) -> list[tuple[str, str]]:
+def open_item(
+    box: MultiFernet, token: bytes
+) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    """The raw turns and metadata; an item sealed before revision 0006 holds the turns only."""
     try:
         data = orjson.loads(box.decrypt(token))
     except InvalidToken:
         raise KeyMissing("the raw text cannot be decrypted with the configured keys") from None
-    return [(str(role), str(text)) for role, text in data]
+    turns, metadata = (data["turns"], data["metadata"]) if isinstance(data, dict) else (data, None)
+    return [(str(role), str(text)) for role, text in turns], metadata
+
+
+def open_turns(box: MultiFernet, token: bytes) -> list[tuple[str, str]]:
+    return open_item(box, token)[0]
 
 
 def new_key() -> str:

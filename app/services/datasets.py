@@ -10,7 +10,8 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import func, select, update
@@ -42,6 +43,9 @@ from workers.labelstudio.push import generation_refs
 from workers.queue import LIVE_STATES, JobQueue, new_job_id
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# A request commits its version, then enqueues the build: a version this young whose job the
+# queue does not know yet is being enqueued, not abandoned.
+ENQUEUE_GRACE = timedelta(seconds=30)
 LATEST = "latest"
 
 
@@ -164,7 +168,8 @@ def request_version(
     )
     if building is not None:
         status = queue.status(building.job_id) if building.job_id else None
-        if status in LIVE_STATES:
+        enqueuing = status is None and utcnow() - building.requested_at < ENQUEUE_GRACE
+        if status in LIVE_STATES or enqueuing:
             raise Conflict(
                 f"version {building.number} of {name!r} is still building; wait for it"
             )
@@ -357,9 +362,12 @@ def lineage(
     v: DatasetVersion,
     example_id: str,
     signals: SignalMap,
+    *,
+    feedback: bool = True,
 ) -> LineageOut:
     """From an exported example (an item's id, or a pair's `chosen>rejected` / `item:tweak`)
-    back to its items, their generation, feedback events, annotations and PII findings."""
+    back to its items, their generation, feedback events, annotations and PII findings. The
+    generation and events only with `feedback` (the caller may read them); text is redacted."""
     if ">" in example_id:
         ids = example_id.split(">", 1)
         files = ["preference"]
@@ -384,12 +392,12 @@ def lineage(
         example_id=example_id,
         split=split,
         files=files,
-        items=[_item_lineage(session, project_id, item_id, signals) for item_id in ids],
+        items=[_item_lineage(session, project_id, item_id, signals, feedback) for item_id in ids],
     )
 
 
 def _item_lineage(
-    session: Session, project_id: int, item_id: str, signals: SignalMap
+    session: Session, project_id: int, item_id: str, signals: SignalMap, feedback: bool
 ) -> ItemLineage:
     item = session.scalar(
         select(Item).where(Item.project_id == project_id, Item.external_id == item_id)
@@ -398,11 +406,14 @@ def _item_lineage(
         raise NotFound(f"item {item_id!r} of this example no longer exists (erased?)")
     refs = sorted(generation_refs(session, {item.id: item.generation_ref})[item.id])
     generation = None
-    if item.generation_ref:
+    withheld: list[Literal["generation", "events"]] = [] if feedback else ["generation", "events"]
+    if not feedback:
+        refs = []
+    elif item.generation_ref:
         row = get_generation(session, project_id, item.generation_ref)
         generation = generation_out(row) if row is not None else None
     events = [
-        event_out(event, signals).model_copy(update={"text": None})  # free text left out
+        event_out(event, signals)  # free text and metadata as screened (redacted)
         for event in session.scalars(
             select(Event)
             .where(Event.project_id == project_id, Event.generation_ref.in_(refs))
@@ -422,4 +433,4 @@ def _item_lineage(
         )
     ]
     return ItemLineage(item=item_detail(session, item, signals), generation=generation,
-                       events=events, annotations=annotations)
+                       events=events, annotations=annotations, withheld=withheld)

@@ -2,8 +2,9 @@
 
 At once, in the request: their Label Studio tasks (review and pairwise, with the annotations on
 them) are deleted first, so a Label Studio outage fails the request with nothing erased and it
-can simply be retried; then their items (with annotations and sealed raw text), generations and
-events (theirs, and any on their generations), and their items' entries in the dedupe index.
+can simply be retried; then their items (with annotations and sealed raw text), their events,
+and their generations (one that another user's event or item refers to is kept, its user id
+cleared), and their items' entries in the dedupe index.
 Then a job purges their examples from every stored dataset version (see
 workers.datasets.erasure). The erasure row never holds the user id; it keeps the erased items'
 ids only until that purge is done.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -29,6 +30,8 @@ log = logging.getLogger("winnow.erasure")
 
 
 def find(session: Session, project_id: int, user_id: str) -> dict[str, Any]:
+    """What belongs to the user: their items (and those items' Label Studio tasks) and the
+    generations whose `user_id` is theirs. Their events are found by `user_id` alone."""
     items = session.execute(
         select(Item.id, Item.external_id, Item.generation_ref, Item.ls_task_id,
                Item.ls_pair_task_id)
@@ -37,9 +40,26 @@ def find(session: Session, project_id: int, user_id: str) -> dict[str, Any]:
     generations = set(session.scalars(
         select(Generation.external_id).where(Generation.project_id == project_id,
                                              Generation.user_id == user_id)))
-    refs = generations | {r[2] for r in items if r[2]}
     tasks = sorted({t for r in items for t in (r[3], r[4]) if t})
-    return {"items": items, "generations": generations, "refs": refs, "tasks": tasks}
+    return {"items": items, "generations": generations, "tasks": tasks}
+
+
+def _still_referred(session: Session, project_id: int, refs: list[str], user_id: str,
+                    erased_items: list[int]) -> set[str]:
+    """Those of the user's generations that something else refers to: another user's (or an
+    anonymous) event, or an item that is not being erased."""
+    kept: set[str] = set()
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        kept.update(session.scalars(
+            select(Event.generation_ref).distinct().where(
+                Event.project_id == project_id, Event.generation_ref.in_(chunk),
+                or_(Event.user_id.is_(None), Event.user_id != user_id))))
+        kept.update(r for r in session.scalars(
+            select(Item.generation_ref).distinct().where(
+                Item.project_id == project_id, Item.generation_ref.in_(chunk),
+                Item.id.not_in(erased_items))) if r)
+    return kept
 
 
 def delete_tasks(ls: Any, tasks: list[int]) -> int:
@@ -63,31 +83,33 @@ def delete_tasks(ls: Any, tasks: list[int]) -> int:
 
 def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
           requested_by: str) -> Erasure:
-    """Delete the user's rows (their Label Studio tasks already deleted) and record the
-    erasure; the caller enqueues the purge (dedupe index, dataset versions) after committing."""
+    """Delete what belongs to the user (their Label Studio tasks already deleted) and record
+    the erasure; the caller enqueues the purge (dedupe index, dataset versions) after
+    committing. Exactly theirs: their events, their items, and their generations unless
+    another user's event or item refers to one, which then stays with its user id cleared, so
+    other people's feedback keeps its generation and a promoted copy keeps its link."""
     found = find(session, project_id, user_id)  # again: anything that arrived meanwhile too
     item_ids = [r[0] for r in found["items"]]
-    refs = sorted(found["refs"])
-    events = 0
-    for start in range(0, max(len(refs), 1), 500):
-        chunk = refs[start : start + 500]
-        condition = Event.user_id == user_id
-        if chunk:
-            condition = or_(condition, Event.generation_ref.in_(chunk))
-        result = session.execute(delete(Event).where(Event.project_id == project_id, condition))
-        events += result.rowcount or 0  # type: ignore[attr-defined]
+    result = session.execute(
+        delete(Event).where(Event.project_id == project_id, Event.user_id == user_id))
+    events = result.rowcount or 0  # type: ignore[attr-defined]
     promoted = promote_duplicates(session, item_ids)
     for start in range(0, len(item_ids), 500):
         session.execute(delete(Item).where(Item.id.in_(item_ids[start : start + 500])))
+    refs = sorted(found["generations"])
+    shared = _still_referred(session, project_id, refs, user_id, item_ids)
+    owned = [r for r in refs if r not in shared]
     generations = 0
-    for start in range(0, max(len(refs), 1), 500):
-        chunk = refs[start : start + 500]
-        condition = Generation.user_id == user_id
-        if chunk:
-            condition = or_(condition, Generation.external_id.in_(chunk))
-        result = session.execute(
-            delete(Generation).where(Generation.project_id == project_id, condition))
+    for start in range(0, len(owned), 500):
+        result = session.execute(delete(Generation).where(
+            Generation.project_id == project_id, Generation.user_id == user_id,
+            Generation.external_id.in_(owned[start : start + 500])))
         generations += result.rowcount or 0  # type: ignore[attr-defined]
+    kept = sorted(shared)
+    for start in range(0, len(kept), 500):
+        session.execute(update(Generation).where(
+            Generation.project_id == project_id, Generation.user_id == user_id,
+            Generation.external_id.in_(kept[start : start + 500])).values(user_id=None))
     erasure = Erasure(
         project_id=project_id,
         state="pending",
@@ -101,6 +123,7 @@ def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
             "promoted": len(promoted),
             "events": events,
             "generations": generations,
+            "generations_unlinked": len(kept),
             "label_studio_tasks": tasks_deleted,
         },
     )

@@ -15,15 +15,19 @@ from sqlalchemy.orm import Session
 from app.feedback import EVENT_TYPES, SignalMap
 from app.models import Event
 from app.models.base import utcnow
+from app.payloads.common import Screening
 from app.payloads.events import EventIn, EventOut
 from app.services.errors import Invalid
 from app.services.ingest import Outcome, body_hash, store_rows
+from app.services.screening import PENDING, Sealing
 
 EVENTS = cast(Table, Event.__table__)
 
 
-def event_row(project_id: int, event: EventIn, received_at: datetime) -> dict[str, Any]:
+def event_row(session: Session, project_id: int, event: EventIn, received_at: datetime,
+              sealing: Sealing) -> dict[str, Any]:
     fields = event.__dict__  # the type-specific fields, without pydantic's slow getattr misses
+    free = sealing.fields(session, project_id, fields.get("text"), event.metadata)
     return {
         "project_id": project_id,
         "external_id": event.id,
@@ -31,19 +35,22 @@ def event_row(project_id: int, event: EventIn, received_at: datetime) -> dict[st
         "type": event.type,
         "rating": fields.get("rating"),
         "rank": fields.get("rank"),
-        "text": fields.get("text"),
+        "text": free["text"],
         "reason": fields.get("reason"),
         "user_id": event.user_id,
         "occurred_at": event.timestamp or received_at,
         "received_at": received_at,
-        "metadata": event.metadata,  # the column behind the ORM attribute `meta`
+        "metadata": free["metadata"],  # the column behind the ORM attribute `meta`
+        "sealed": free["sealed"],
+        "screening": free["screening"],
         "body_hash": body_hash(event),
     }
 
 
-def store_events(session: Session, project_id: int, events: Sequence[EventIn]) -> list[Outcome]:
+def store_events(session: Session, project_id: int, events: Sequence[EventIn], *,
+                 sealing: Sealing) -> list[Outcome]:
     now = utcnow()
-    rows = [event_row(project_id, e, now) for e in events]
+    rows = [event_row(session, project_id, e, now, sealing) for e in events]
     return store_rows(session, EVENTS, project_id, rows)
 
 
@@ -63,11 +70,12 @@ def to_out(event: Event, signals: SignalMap) -> EventOut:
         user_id=event.user_id,
         rating=event.rating,
         rank=event.rank,
-        text=event.text,
+        text=None if event.screening == PENDING else event.text,  # never unscreened
         reason=event.reason,
         timestamp=event.occurred_at,
         received_at=event.received_at,
-        metadata=event.meta,
+        metadata=None if event.screening == PENDING else event.meta,
+        screening=cast(Screening | None, event.screening),
     )
 
 
@@ -80,6 +88,9 @@ class EventFilter:
     until: datetime | None = None
 
 
+MAX_ROW_ID = 2**63 - 1
+
+
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"e:{last_id}".encode()).decode().rstrip("=")
 
@@ -88,7 +99,8 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, _, value = raw.partition(":")
-        if tag != "e" or not value.isdigit():
+        # ASCII digits only (str.isdigit takes "²"), and an id a BIGINT column can hold.
+        if tag != "e" or not (value.isascii() and value.isdigit()) or int(value) > MAX_ROW_ID:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.feedback import SignalMap
 from app.models import Event, Generation
 from app.models.base import utcnow
+from app.payloads.common import Screening
 from app.payloads.generations import (
     FeedbackSummary,
     GenerationIn,
@@ -21,11 +22,14 @@ from app.payloads.generations import (
     TokenUsage,
 )
 from app.services.ingest import Outcome, body_hash, store_rows
+from app.services.screening import PENDING, Sealing
 
 GENERATIONS = cast(Table, Generation.__table__)
 
 
-def generation_row(project_id: int, g: GenerationIn, received_at: datetime) -> dict[str, Any]:
+def generation_row(session: Session, project_id: int, g: GenerationIn, received_at: datetime,
+                   sealing: Sealing) -> dict[str, Any]:
+    free = sealing.fields(session, project_id, None, g.metadata)
     return {
         "project_id": project_id,
         "external_id": g.id,
@@ -42,7 +46,9 @@ def generation_row(project_id: int, g: GenerationIn, received_at: datetime) -> d
         "input_tokens": g.tokens.input if g.tokens else None,
         "output_tokens": g.tokens.output if g.tokens else None,
         "cost_usd": g.cost_usd,
-        "metadata": g.metadata,  # the column behind the ORM attribute `meta`
+        "metadata": free["metadata"],  # the column behind the ORM attribute `meta`
+        "sealed": free["sealed"],
+        "screening": free["screening"],
         "created_at": g.created_at,
         "received_at": received_at,
         "body_hash": body_hash(g),
@@ -50,10 +56,10 @@ def generation_row(project_id: int, g: GenerationIn, received_at: datetime) -> d
 
 
 def store_generations(
-    session: Session, project_id: int, generations: Sequence[GenerationIn]
+    session: Session, project_id: int, generations: Sequence[GenerationIn], *, sealing: Sealing
 ) -> list[Outcome]:
     now = utcnow()
-    rows = [generation_row(project_id, g, now) for g in generations]
+    rows = [generation_row(session, project_id, g, now, sealing) for g in generations]
     return store_rows(session, GENERATIONS, project_id, rows)
 
 
@@ -117,7 +123,8 @@ def to_out(g: Generation, summary: FeedbackSummary | None = None) -> GenerationO
         latency_ms=g.latency_ms,
         tokens=tokens,
         cost_usd=g.cost_usd,
-        metadata=g.meta,
+        metadata=None if g.screening == PENDING else g.meta,  # never unscreened
+        screening=cast(Screening | None, g.screening),
         created_at=g.created_at,
         received_at=g.received_at,
         feedback=summary,

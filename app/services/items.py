@@ -1,13 +1,12 @@
-"""Curation items: list, read, and the quarantine review (release or reject)."""
+"""Curation items: list and read (people's decisions on them: app.services.decisions)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.feedback import SignalMap
 from app.models import Item
-from app.models.base import utcnow
 from app.payloads.conversations import (
     DuplicateOut,
     FindingOut,
@@ -16,9 +15,11 @@ from app.payloads.conversations import (
     RedactedMessage,
     SignalOut,
 )
-from app.services.errors import Conflict, NotFound
+from app.services.decisions import history
+from app.services.errors import NotFound
 from app.services.events import decode_cursor, encode_cursor
 from app.services.generations import feedback_summary
+from app.services.screening import PENDING
 
 
 def get_item(session: Session, project_id: int, external_id: str) -> Item:
@@ -89,31 +90,7 @@ def item_detail(session: Session, item: Item, signals: SignalMap) -> ItemOut:
         similarity=item.similarity,
         reviewed_at=item.reviewed_at,
         reviewed_by=item.reviewed_by,
-        metadata=item.meta,
+        reviews=history(session, [item.id]).get(item.id, []),
+        metadata=None if item.screening == PENDING else item.meta,  # never unscreened
     )
 
-
-def review(session: Session, project_id: int, external_id: str, *, release: bool,
-           reviewer: str, note: str | None) -> Item:
-    """Decide a quarantined item: release it to `accepted` or reject it as a prank.
-
-    Only a quarantined item can be decided, and only once: a second, concurrent decision finds
-    the state changed and gets a Conflict.
-    """
-    item = get_item(session, project_id, external_id)
-    if item.state != "quarantined":
-        raise Conflict(f"item is {item.state}; only quarantined items can be released or "
-                       "rejected")
-    target = "accepted" if release else "rejected_prank"
-    reason = f"{'released' if release else 'rejected'} by {reviewer}"
-    if note:
-        reason += f": {note}"
-    done = session.execute(
-        update(Item).where(Item.id == item.id, Item.state == "quarantined")
-        .values(state=target, reviewed_at=utcnow(), reviewed_by=reviewer,
-                reasons=[*(item.reasons or []), reason])
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("item was decided by someone else meanwhile")
-    session.refresh(item)
-    return item

@@ -116,6 +116,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Before this revision an item waiting for annotation was simply accepted; the longer
+    # states would not fit the narrower column.
+    op.execute(
+        "UPDATE items SET state = 'accepted' WHERE state IN ('annotation_pending', "
+        "'in_annotation')"
+    )
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.alter_column(
             "state", existing_type=sa.String(length=24), type_=sa.String(length=16)

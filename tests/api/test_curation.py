@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -10,8 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.models import Item
+from app.services.crypto import cipher, open_turns
 from tests.conftest import MakeTenant
 from tests.helpers import Tenant, conversation, event, is_problem, run_jobs
+from workers.queue import InProcessJobQueue
 
 REVIEWER = ("events:write", "events:read", "items:read", "items:review")
 
@@ -77,10 +80,22 @@ def test_consent_is_required_and_nothing_is_stored_without_it(
 def test_raw_text_is_sealed_until_screened(
     app: Flask, client: FlaskClient, reviewer: Tenant
 ) -> None:
-    share(client, reviewer, conversation("c-3", "u", "my SSN is 536-22-8726", "noted"))
-    [stored] = rows(app)
-    if stored.state == "received":  # not yet screened: only ciphertext
+    # Hold the embedded queue's one thread so the item cannot be screened before we look
+    # (RQ runs nothing until run_jobs starts a worker).
+    gate = threading.Event()
+    queue = app.extensions["winnow.queue"]
+    if isinstance(queue, InProcessJobQueue):
+        queue.enqueue(gate.wait, 30)
+    try:
+        share(client, reviewer, conversation("c-3", "u", "my SSN is 536-22-8726", "noted"))
+        [stored] = rows(app)
+        assert stored.state == "received"
         assert stored.raw_sealed and "536-22-8726" not in stored.raw_sealed
+        # Ciphertext of the raw text, not a placeholder: the configured key opens it.
+        opened = open_turns(cipher(app.config["WINNOW_SETTINGS"]), stored.raw_sealed.encode())
+        assert opened == [("user", "my SSN is 536-22-8726"), ("assistant", "noted")]
+    finally:
+        gate.set()
     run_jobs(app)
     [stored] = rows(app)
     assert stored.raw_sealed is None
@@ -198,7 +213,8 @@ def test_quarantine_review(
     resp = client.post("/v1/items/q-1/release", json={"note": "fine"}, headers=reviewer.headers)
     assert resp.status_code == 200 and resp.get_json()["state"] == "accepted"
     assert resp.get_json()["reasons"][-1].endswith(": fine")
-    is_problem(client.post("/v1/items/q-1/reject", headers=reviewer.headers), 409)
+    # Released once: releasing again is refused (rejecting it later is a new decision).
+    is_problem(client.post("/v1/items/q-1/release", headers=reviewer.headers), 409)
     resp = client.post("/v1/items/q-2/reject", headers=reviewer.headers)
     assert resp.status_code == 200 and resp.get_json()["state"] == "rejected_prank"
     is_problem(client.post("/v1/items/nope/release", headers=reviewer.headers), 404)

@@ -360,7 +360,8 @@ def test_preference_pairs_from_tweaks_and_regenerations_and_lineage(
     assert "Maria" not in lineage.get_data(as_text=True)
     one = client.get("/v1/datasets/prefs/versions/1/examples/tweaked", headers=reader).get_json()
     assert one["files"] == ["eval", "finetune"]
-    assert one["items"][0]["events"][0]["text"] is None  # free text left out
+    tweak_text = one["items"][0]["events"][0]["text"]  # free text, as screened at intake
+    assert "<EMAIL_ADDRESS_1>" in tweak_text and "maria.g@example.com" not in tweak_text
 
 
 def test_a_group_recorded_twice_in_one_build_keeps_one_record(app: Flask, owner: Tenant) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.helpers import Tenant, event, generation, is_problem
+from tests.helpers import Tenant, event, generation, is_problem, run_jobs
 
 
 def post(client: FlaskClient, tenant: Tenant, body: object) -> object:
@@ -181,7 +181,9 @@ def test_list_filters_and_cursor(client: FlaskClient, tenant: Tenant) -> None:
     assert [e["id"] for e in resp.get_json()["data"]] == ["evt-1", "evt-3", "evt-4"]
     third = client.get("/v1/events/evt-3", headers=tenant.headers).get_json()
     assert third["timestamp"] == "2026-01-03T08:00:00Z"  # stored and returned in UTC
-    assert third["text"] == "meh"
+    run_jobs(client.application)  # free text is shown once the worker has screened it
+    third = client.get("/v1/events/evt-3", headers=tenant.headers).get_json()
+    assert (third["text"], third["screening"]) == ("meh", "redacted")
 
 
 def test_timestamps_are_instants_stored_in_utc(client: FlaskClient, tenant: Tenant) -> None:

@@ -67,8 +67,8 @@ def test_import_review_and_jobs(tmp_path: Path) -> None:
         conn.execute(text("UPDATE items SET state = 'quarantined' WHERE external_id = 'b'"))
     released = runner.invoke(main, ["items", "release", "b", "--project", "shop", "--note", "fine"])
     assert released.exit_code == 0 and released.stdout.strip() == "b\taccepted"
-    twice = runner.invoke(main, ["items", "reject", "b", "--project", "shop"])
-    assert twice.exit_code != 0 and "only quarantined items" in twice.output
+    twice = runner.invoke(main, ["items", "release", "b", "--project", "shop"])
+    assert twice.exit_code != 0 and "item is accepted; release applies to" in twice.output
     missing = runner.invoke(main, ["items", "show", "zzz", "--project", "shop"])
     assert missing.exit_code != 0 and "no item with that id" in missing.output
 

@@ -58,7 +58,7 @@ def test_lost_index_is_noticed(redis_client: Redis) -> None:
     assert not index.is_loaded(5)
 
 
-@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def test_forgotten_items_leave_nothing_in_the_index(backend: str,
                                                     request: pytest.FixtureRequest) -> None:
     """Erasure: an erased item's text is gone, and a copy shared later is canonical again."""

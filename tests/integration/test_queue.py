@@ -34,6 +34,10 @@ def test_worker_process_runs_enqueued_jobs(redis_client: Redis, tmp_path: Path) 
         "WINNOW_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
     }
     winnow = str(Path(sys.executable).parent / "winnow")
+    # A worker refuses a database that was never set up: set it up as a user would.
+    setup = subprocess.run([winnow, "db", "upgrade"], env=env, cwd=ROOT, timeout=120,
+                           capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stderr[-2000:]
     done = subprocess.run(
         [winnow, "worker", "--burst"],
         env=env,

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Item
 from app.models.base import utcnow
-from app.services.crypto import open_turns
+from app.services.crypto import open_item
+from app.services.screening import PENDING
 from workers import runtime
 from workers.curation.dedupe import conversation_text
 from workers.curation.pipeline import Work
 from workers.curation.pranks import Context
+from workers.curation.screening import metadata_strings, screen_free
 from workers.curation.types import Turn
 
 log = logging.getLogger("winnow.curation")
@@ -75,7 +77,10 @@ def curate(item_ids: list[int]) -> dict[str, int]:
         prime(raw)
         for item in chunk:
             try:
-                outcomes.append(screen(item, raw[item.id], contexts[item.id]))
+                found = raw[item.id]
+                if isinstance(found, Exception):
+                    raise found
+                outcomes.append(screen(item, *found, contexts[item.id]))
             except Exception as exc:
                 # Only the type, or our own message: a library's may quote the text.
                 own = type(exc).__module__.startswith("workers")
@@ -129,40 +134,49 @@ def record(outcomes: list[Outcome], failed: list[tuple[int, str]], counts: dict[
             )
 
 
-def unseal(item: Item) -> tuple[Turn, ...] | Exception:
+Raw = tuple[tuple[Turn, ...], dict[str, Any] | None]
+
+
+def unseal(item: Item) -> Raw | Exception:
+    """The raw turns and metadata (an item stored before revision 0006 has its metadata in
+    the column, marked pending)."""
     if item.raw_sealed is None:
         return CurationIncomplete("item has no raw text to screen")
     try:
-        pairs = open_turns(runtime.current().box, item.raw_sealed.encode())
+        pairs, metadata = open_item(runtime.current().box, item.raw_sealed.encode())
     except Exception as exc:
         return exc
-    return tuple(Turn(role, text) for role, text in pairs)
+    if metadata is None and item.screening == PENDING:
+        metadata = item.meta
+    return tuple(Turn(role, text) for role, text in pairs), metadata
 
 
-def prime(raw: dict[int, tuple[Turn, ...] | Exception]) -> None:
-    """Let the PII stage analyse the whole chunk's messages in one batch."""
-    stage = runtime.current().pipeline.stages[0]
-    screener = getattr(stage, "screener", None)
-    if screener is not None:
-        screener.prime(
-            [t.text for turns in raw.values() if isinstance(turns, tuple) for t in turns]
-        )
+def prime(raw: dict[int, Raw | Exception]) -> None:
+    """Let the PII screener analyse the whole chunk's messages in one batch."""
+    texts: list[str] = []
+    for found in raw.values():
+        if not isinstance(found, Exception):
+            texts.extend(t.text for t in found[0])
+            texts.extend(metadata_strings(found[1]))
+    runtime.current().screener.prime(texts)
 
 
 def unprime() -> None:
-    screener = getattr(runtime.current().pipeline.stages[0], "screener", None)
-    if screener is not None:
-        screener.unprime()
+    runtime.current().screener.unprime()
 
 
-def screen(item: Item, turns: tuple[Turn, ...] | Exception, context: Context) -> Outcome:
+def screen(item: Item, turns: tuple[Turn, ...], metadata: dict[str, Any] | None,
+           context: Context) -> Outcome:
     rt = runtime.current()
-    if isinstance(turns, Exception):
-        raise turns
     work = rt.pipeline.run(Work(item.project_id, item.id, turns, context))
+    meta: dict[str, Any] = {"meta": None, "screening": None}
+    if metadata is not None:  # numbered after the conversation: the same placeholders
+        screened = screen_free(rt.screener, None, metadata, context=turns)
+        meta = {"meta": screened.metadata, "screening": screened.state}
     return Outcome(
         item.id,
         {
+            **meta,
             "state": work.state,
             "redacted": [{"role": t.role, "text": t.text} for t in work.turns],
             "findings": [

@@ -14,6 +14,7 @@ from app.models import Item
 from app.models.base import utcnow
 from app.services.conversations import CURATE
 from workers import runtime
+from workers.curation.screening import purge_expired, reconcile_screening
 from workers.queue import LIVE_STATES, new_job_id
 
 log = logging.getLogger("winnow.reconcile")
@@ -66,6 +67,9 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
         queue.enqueue(CURATE, chunk, job_id=job_id)
     if stuck:
         log.info("re-enqueued %d item(s) stuck in received", len(stuck))
+    purge_expired(timedelta(hours=rt.settings.sealed_retention_hours))
+    if projects := reconcile_screening(cutoff):
+        log.info("enqueued screening of free text for %d project(s)", projects)
     from workers.datasets.erasure import reconcile_erasures
 
     if erasures := reconcile_erasures(age):

@@ -114,6 +114,13 @@ def build_version(version_id: int) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc}" if own else type(exc).__name__
         # Not log.exception: a library's message or traceback may quote data.
         log.error("building %s version %d failed: %s", job.name, job.number, error)
+        # No partial version: files already moved into place go too (the number is never
+        # reused, so the folder holds nothing else).
+        try:
+            store.remove_tree(store.key(job.project, job.name, job.number))
+        except OSError as cleanup:
+            log.error("could not remove the files of %s version %d (%s)", job.name, job.number,
+                      type(cleanup).__name__)
         with rt.db.session() as session:
             session.execute(
                 update(DatasetVersion)

@@ -26,6 +26,9 @@ class Example:
     correction: str | None = None  # an annotator's corrected answer
     signal: str | None = None  # the users' net feedback signal
     source: Mapping[str, Any] = field(default_factory=dict)  # model, prompt, feature, ...
+    # good | bad | disputed under the precedence annotators > explicit > implicit feedback
+    # (workers.datasets.select.judge); None: decided from verdict and signal as they stand.
+    judgement: str | None = None
 
 
 @dataclass(slots=True)
@@ -51,13 +54,13 @@ def split_answer(
 
 def eval_record(ex: Example) -> dict[str, Any] | None:
     """id, input messages, the reference answer (the correction, else an answer annotators or
-    users accepted), labels and source; None when there is no reference."""
+    users accepted), labels and source; None when there is no reference, and for an item its
+    annotators disagree on (nothing trustworthy to learn from or score against yet)."""
+    if ex.judgement == "disputed":
+        return None
     prompt, answer = split_answer(ex.messages)
     reference = ex.correction
-    if reference is None and (
-        ex.verdict == "good"
-        or (ex.verdict is None and ex.signal in ("positive", "strong_positive"))
-    ):
+    if reference is None and _judged_good(ex):
         reference = answer
     if reference is None or not prompt:
         return None
@@ -73,6 +76,14 @@ def eval_record(ex: Example) -> dict[str, Any] | None:
         },
         "source": dict(ex.source),
     }
+
+
+def _judged_good(ex: Example) -> bool:
+    if ex.judgement is not None:
+        return ex.judgement == "good"
+    return ex.verdict == "good" or (
+        ex.verdict is None and ex.signal in ("positive", "strong_positive")
+    )
 
 
 def finetune_record(ex: Example) -> dict[str, Any] | None:

@@ -5,6 +5,12 @@ An item's labels come from its annotations when it has any (the annotators' majo
 the failure modes most of them named, the latest correction) and from its users' feedback
 otherwise, so a dataset works from feedback signals alone where nothing was annotated.
 
+Precedence (`judge`): annotators outrank explicit feedback, which outranks implicit feedback.
+Annotators' votes decide an item's judgement (an annotation naming a failure mode without a
+verdict votes bad); a tie leaves it `disputed`, and a disputed item is in no fine-tune or eval
+file and matches no `signals` criterion until they agree. Unannotated, the explicit reactions
+(thumbs, flags, ratings) decide when there are any, the implicit ones (accept, copy, ...) else.
+
 Preference pairs come from:
 - a `tweak`: the user's edit of the answer is chosen over the answer, unless annotators who
   compared the two preferred the original (origin `tweak`, or `annotator` when they decided);
@@ -26,10 +32,10 @@ from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Any
 
-from app.feedback import Signal
+from app.feedback import EVENT_TYPES, Kind, Signal, SignalMap
 from app.payloads.datasets import Selection
 from workers.datasets.formats import Example, Pair, split_answer
-from workers.labelstudio.tasks import messages
+from workers.labelstudio.tasks import Feedback, messages
 
 
 @dataclass(slots=True)
@@ -58,7 +64,10 @@ class Candidate:
     prompt: str | None = None
     prompt_version: str | None = None
     feature: str | None = None
-    score: float | None = None  # mean signal score of the users' feedback, -2..+2
+    # Mean signal score (-2..+2) of the users' explicit feedback, else of their implicit
+    # feedback (`feedback_score`), and which of the two it is.
+    score: float | None = None
+    feedback_kind: str | None = None  # explicit | implicit
     regenerated: bool = False
     rank: int | None = None  # best rank a user gave its generation (1 = best)
     tweak: str | None = None  # the user's edit of the answer, already PII-redacted
@@ -73,6 +82,8 @@ class Labels:
     correction: str | None
     preference: str | None  # pairwise majority: original | tweaked
     signal: str | None
+    judgement: str | None = None  # good | bad | disputed (see `judge`); None: nothing says
+    judged_by: str | None = None  # annotators | explicit | implicit
 
 
 def signal_of(score: float | None) -> str | None:
@@ -90,6 +101,56 @@ def signal_of(score: float | None) -> str | None:
     return Signal.STRONG_NEGATIVE.value
 
 
+POSITIVE_SIGNALS = (Signal.STRONG_POSITIVE.value, Signal.POSITIVE.value)
+NEGATIVE_SIGNALS = (Signal.NEGATIVE.value, Signal.STRONG_NEGATIVE.value)
+
+
+def feedback_score(
+    by_type: Mapping[str, int], ratings: Mapping[int, int], signals: SignalMap
+) -> tuple[float | None, str | None]:
+    """The users' score from their explicit reactions when they gave any, else from their
+    implicit ones: a thumbs down outweighs any number of copies. With the kind it came from."""
+    def kind(event_type: str) -> Kind:
+        known = EVENT_TYPES.get(event_type)
+        return known.kind if known is not None else Kind.IMPLICIT
+
+    explicit = {t: n for t, n in by_type.items() if kind(t) is Kind.EXPLICIT}
+    score = Feedback(explicit, ratings).score(signals)
+    if score is not None:
+        return score, Kind.EXPLICIT.value
+    implicit = {t: n for t, n in by_type.items() if kind(t) is Kind.IMPLICIT}
+    score = Feedback(implicit, {}).score(signals)
+    return score, (Kind.IMPLICIT.value if score is not None else None)
+
+
+def judge(
+    reviews: Sequence[Review], signal: str | None, feedback_kind: str | None
+) -> tuple[str | None, str | None]:
+    """(judgement, judged by) under the precedence annotators > explicit > implicit."""
+    votes = verdict_votes(reviews)
+    if votes:
+        return _majority(votes) or "disputed", "annotators"
+    if signal in POSITIVE_SIGNALS:
+        return "good", feedback_kind
+    if signal in NEGATIVE_SIGNALS:
+        return "bad", feedback_kind
+    return None, None
+
+
+def verdict_votes(reviews: Sequence[Review]) -> list[str]:
+    """The review annotations' verdicts; one naming a failure mode without a verdict is a bad
+    verdict stated another way."""
+    votes = []
+    for r in reviews:
+        if r.kind != "review":
+            continue
+        if r.verdict in ("good", "bad"):
+            votes.append(r.verdict)
+        elif r.failure_modes:
+            votes.append("bad")
+    return votes
+
+
 def _majority(values: Iterable[str]) -> str | None:
     counts = Counter(values).most_common()
     if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
@@ -99,10 +160,11 @@ def _majority(values: Iterable[str]) -> str | None:
 
 def labels_of(c: Candidate) -> Labels:
     if not c.reviews:  # feedback only: the common case, kept cheap
-        return Labels(None, None, (), None, None, signal_of(c.score))
+        signal = signal_of(c.score)
+        return Labels(None, None, (), None, None, signal, *judge((), signal, c.feedback_kind))
     reviews = [r for r in c.reviews if r.kind == "review"]
-    verdicts = [r.verdict for r in reviews if r.verdict in ("good", "bad")]
-    verdict = _majority(v for v in verdicts if v)
+    verdicts = verdict_votes(reviews)
+    verdict = _majority(verdicts)
     agreement = None
     if len(verdicts) >= 2:
         pairs = [a == b for a, b in combinations(verdicts, 2)]
@@ -115,7 +177,9 @@ def labels_of(c: Candidate) -> Labels:
         latest = max(corrections, key=lambda r: (r.updated_at is not None, r.updated_at))
         correction = latest.correction
     preference = _majority(r.preference for r in c.reviews if r.kind == "pairwise" and r.preference)
-    return Labels(verdict, agreement, modes, correction, preference, signal_of(c.score))
+    signal = signal_of(c.score)
+    return Labels(verdict, agreement, modes, correction, preference, signal,
+                  *judge(reviews, signal, c.feedback_kind))
 
 
 def _ref_matches(wanted: Sequence[str], name: str | None, version: str | None) -> bool:
@@ -139,7 +203,7 @@ def matches(selection: Selection, c: Candidate, labels: Labels) -> bool:
         return False
     if s.failure_modes is not None and not set(s.failure_modes) & set(labels.failure_modes):
         return False
-    if s.signals is not None and labels.signal not in s.signals:
+    if s.signals is not None and not _signal_matches(s.signals, labels):
         return False
     if s.min_agreement is not None and (
         labels.agreement is None or labels.agreement < s.min_agreement
@@ -150,6 +214,18 @@ def matches(selection: Selection, c: Candidate, labels: Labels) -> bool:
     if s.models is not None and not _ref_matches(s.models, c.model, c.model_version):
         return False
     return s.prompts is None or _ref_matches(s.prompts, c.prompt, c.prompt_version)
+
+
+def _signal_matches(wanted: Sequence[str], labels: Labels) -> bool:
+    """Users' signal, unless annotators judged the item: then a good item counts as positive
+    (either strength), a bad one as negative, and a disputed one as nothing."""
+    if labels.judged_by != "annotators":
+        return labels.signal in wanted
+    if labels.judgement == "good":
+        return any(w in POSITIVE_SIGNALS for w in wanted)
+    if labels.judgement == "bad":
+        return any(w in NEGATIVE_SIGNALS for w in wanted)
+    return False
 
 
 def group_key(c: Candidate, group_by: str) -> str:
@@ -186,6 +262,7 @@ def example_of(c: Candidate, labels: Labels) -> Example:
         failure_modes=labels.failure_modes,
         correction=labels.correction,
         signal=labels.signal,
+        judgement=labels.judgement,
         source=source_of(c),
     )
 

@@ -19,9 +19,8 @@ from app.db import among
 from app.feedback import SignalMap
 from app.models import Annotation, Event, Generation, Item
 from app.models.item import ACCEPTED_STATES
-from workers.datasets.select import Candidate, Review
+from workers.datasets.select import Candidate, Review, feedback_score
 from workers.labelstudio.pairs import latest_tweaks
-from workers.labelstudio.tasks import Feedback
 
 COLUMNS = (
     Item.id,
@@ -157,9 +156,9 @@ def _enrich(
     for r in rows:
         item_id = r[0]
         by_type = types.get(item_id)
-        score = None
+        score = kind = None
         if by_type is not None:
-            score = Feedback(by_type, ratings.get(item_id, no_ratings)).score(signals)
+            score, kind = feedback_score(by_type, ratings.get(item_id, no_ratings), signals)
         out.append(
             Candidate(
                 item_id=item_id,
@@ -174,6 +173,7 @@ def _enrich(
                 prompt_version=r[9],
                 feature=r[10],
                 score=score,
+                feedback_kind=kind,
                 regenerated=bool(by_type and by_type.get("regenerate")),
                 rank=ranks.get(r[5]) if r[5] else None,
                 tweak=redacted_tweaks.get(item_id),

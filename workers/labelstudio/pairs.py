@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app.db import among
 from app.models import Event, Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
+from app.services.screening import PENDING
 from workers import runtime
 from workers.labelstudio.client import translate
 from workers.labelstudio.push import PAIRS, generation_refs, record, resolve_unsure
@@ -52,6 +53,8 @@ def latest_tweaks(
                 Event.project_id == project_id,
                 Event.type == "tweak",
                 Event.text.is_not(None),
+                # screened text only (a row from before revision 0006 may wait raw)
+                or_(Event.screening.is_(None), Event.screening != PENDING),
                 among(Event.generation_ref, refs[start : start + 5000], dialect),
             )
         )

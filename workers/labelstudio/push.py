@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from app.feedback import SignalMap
 from app.models import Event, Item, LabelStudioProject, Project
@@ -273,10 +273,14 @@ def record(lane: Lane, tasks: dict[int, int]) -> None:
     if not tasks:
         return
     values: dict[str, Any] = {lane.task: bindparam("task")}
+    table = Item.__table__
     if lane.review:
-        values.update(state="in_annotation", pushed_at=utcnow(), push_error=None)
+        # A person may have rejected the item while its task was being created: the task is
+        # recorded (erasure and sync need it), the decision stands.
+        waiting = or_(*(table.c.state == s for s in WAITING))  # no IN: executemany
+        state = case((waiting, "in_annotation"), else_=table.c.state)
+        values.update(state=state, pushed_at=utcnow(), push_error=None)
     with runtime.current().db.session() as session:
-        table = Item.__table__
         session.connection().execute(
             update(table)  # type: ignore[arg-type]
             .where(table.c.id == bindparam("item"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -141,12 +141,16 @@ def store(
             ):
                 existing[found.ls_annotation_id] = found
         seen: set[int] = set()
+        corrections = _screened_corrections(
+            [task for task in tasks if int(task["id"]) in items])
         for task in tasks:
             item_id = items.get(int(task["id"]))
             if item_id is None:
                 continue  # not a Winnow task (someone imported other data): left alone
             for raw in task.get("annotations") or []:
                 norm = normalize(raw, int(task["id"]))
+                if norm.correction is not None:  # annotators type text too: kept redacted
+                    norm = replace(norm, correction=corrections.get(norm.correction))
                 completed_by = raw.get("completed_by")
                 if isinstance(completed_by, int) and completed_by in users:
                     norm = Normalized(**{**_as_dict(norm), "annotator": users[completed_by]})
@@ -178,6 +182,21 @@ def store(
                 row.deleted_at = now
                 deleted += 1
     return SyncResult(len(tasks), stored, deleted)
+
+
+def _screened_corrections(tasks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Annotators' corrections through curation's PII screener, batched: an annotator may type
+    a name or an address (from the redacted text's context, or their own); a correction the
+    policy rejects is not kept."""
+    typed = {
+        norm.correction
+        for task in tasks
+        for raw in task.get("annotations") or []
+        if (norm := normalize(raw, int(task["id"]))).correction
+    }
+    if not typed:
+        return {}
+    return runtime.current().screener.screen_texts({text: text for text in typed})
 
 
 def _items_of(
