@@ -113,6 +113,15 @@ def rq_worker(redis_url: str, name: str) -> SimpleWorker:
     return SimpleWorker([name], connection=redis_connection(redis_url), serializer=JobSerializer)
 
 
+def _exc_string(job: Job) -> str | None:
+    """The traceback text of a failed job's latest result (RQ 2's `exc_info` is deprecated)."""
+    try:
+        result = job.latest_result()
+    except Exception:  # a result RQ cannot read back
+        return None
+    return None if result is None else getattr(result, "exc_string", None)
+
+
 def _last_line(exc_info: str | None) -> str:
     lines = [ln for ln in (exc_info or "").strip().splitlines() if ln.strip()]
     return lines[-1][:300] if lines else "unknown error"
@@ -171,7 +180,7 @@ class RQJobQueue:
                     func,
                     args,
                     job.ended_at and job.ended_at.replace(tzinfo=UTC),
-                    _last_line(job.exc_info),
+                    _last_line(_exc_string(job)),
                 )
             )
         return out

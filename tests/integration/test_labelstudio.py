@@ -566,14 +566,15 @@ def test_a_tweak_becomes_a_pairwise_task_screened_and_its_preference_comes_back(
     assert [(a.item_id, a.preference) for a in stored] == [(items[0].id, "tweaked")]
 
 
+# The lock that expires is Redis's (the embedded mode's process lock has no expiry).
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
 def test_the_push_lock_is_exclusive_and_kept_alive_while_working(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from workers import runtime
     from workers.labelstudio import push
 
-    if not settings.redis_url:
-        pytest.skip("the process lock of the embedded mode has no expiry")
+    assert settings.redis_url
     application = create_app(settings)
     try:
         monkeypatch.setattr(push, "LOCK_SECONDS", 1)
