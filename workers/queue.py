@@ -55,6 +55,13 @@ class FailedJob:
 class JobQueue(Protocol):
     def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str: ...
 
+    def claim(self, key: str, ttl: int) -> bool:
+        """Take `key` unless another holder has it (for at most `ttl` seconds): a caller
+        enqueues a coalescing job only when it takes the key, and the job gives it back with
+        `release` before it starts its work, so nothing it should see is missed."""
+
+    def release(self, key: str) -> None: ...
+
     def status(self, job_id: str) -> str | None:
         """queued, started, deferred, scheduled, finished, failed; None if unknown."""
 
@@ -143,6 +150,12 @@ class RQJobQueue:
         )
         return str(job.id)
 
+    def claim(self, key: str, ttl: int) -> bool:
+        return bool(self.connection.set(f"winnow:claim:{key}", "1", nx=True, ex=ttl))
+
+    def release(self, key: str) -> None:
+        self.connection.delete(f"winnow:claim:{key}")
+
     def status(self, job_id: str) -> str | None:
         job = self._fetch([job_id])[0]
         if job is None:
@@ -212,6 +225,7 @@ class InProcessJobQueue:
     _thread: threading.Thread | None = None
     _counter: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _claims: set[str] = field(default_factory=set)
 
     @property
     def failed_ids(self) -> list[str]:
@@ -227,6 +241,17 @@ class InProcessJobQueue:
             self._states[jid] = "queued"
         self._jobs.put(_Job(jid, func, args))
         return jid
+
+    def claim(self, key: str, ttl: int) -> bool:
+        with self._lock:
+            if key in self._claims:
+                return False
+            self._claims.add(key)
+            return True
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._claims.discard(key)
 
     def status(self, job_id: str) -> str | None:
         return self._states.get(job_id)

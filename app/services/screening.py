@@ -35,6 +35,7 @@ STATES = (PENDING, REDACTED, WITHHELD, FAILED)
 # Integers this long may be a card, phone or social security number written as a number.
 SCREENED_DIGITS = 9
 _PENDING_KEY = "winnow.screen_after_commit"
+CLAIM_SECONDS = 60
 
 
 def screenable(value: Any) -> bool:
@@ -85,8 +86,17 @@ def screen_after_commit(session: Session, queue: JobQueue, project_id: int) -> N
     pending[project_id] = queue
 
 
-def enqueue_screening(queue: JobQueue, project_id: int) -> bool:
+def claim_key(project_id: int) -> str:
+    return f"screen:{project_id}"
+
+
+def enqueue_screening(queue: JobQueue, project_id: int, *, coalesce: bool = True) -> bool:
+    """One screening job per project waiting at a time: while one is queued and not started,
+    intake enqueues none (a Redis SET instead of an enqueue); the job gives the claim back as it
+    starts. A claim whose job was lost expires, and the reconciler enqueues without one."""
     try:
+        if coalesce and not queue.claim(claim_key(project_id), CLAIM_SECONDS):
+            return True
         queue.enqueue(SCREEN, project_id, job_id=new_job_id("screen"))
     except Exception as exc:  # Redis down: the reconciler enqueues it
         log.warning("could not enqueue screening for project %d (%s); the reconciler will",

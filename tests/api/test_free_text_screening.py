@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
@@ -187,3 +188,41 @@ def test_sealed_text_past_retention_is_purged_and_the_item_fails(
         assert session.scalar(select(Item.raw_sealed)) is None
         assert session.scalar(select(Event.sealed)) is None
         assert session.scalar(select(Generation.sealed)) == foreign
+
+
+
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)  # RQ: jobs wait their turn
+def test_one_screening_job_waits_per_project_and_none_is_missed(
+    app: Flask, client: FlaskClient, make_tenant: MakeTenant
+) -> None:
+    """Intake asks for a screening job only when none is waiting (a single event per request
+    would otherwise enqueue one each); a row arriving after a job started gets a new one."""
+    queue = app.extensions["winnow.queue"]
+    h = make_tenant(scopes=("admin",)).headers
+
+    def waiting() -> int:
+        return sum(1 for job in queue.queue.get_jobs() if job.func_name.endswith(
+            "screen_pending"))
+
+    for i in range(5):
+        _post(client, "/v1/events", {"id": f"c{i}", "type": "comment", "generation_id": "g",
+                                     "text": f"Write to {EMAIL}"}, h)
+    assert waiting() == 1
+    run_jobs(app)
+    assert waiting() == 0
+    _post(client, "/v1/events", {"id": "late", "type": "comment", "generation_id": "g",
+                                 "text": f"Write to {EMAIL}"}, h)
+    assert waiting() == 1  # the first job gave its claim back as it started
+    run_jobs(app)
+    got = client.get("/v1/events", headers=h).get_json()["data"]
+    assert len(got) == 6 and {e["screening"] for e in got} == {"redacted"}
+
+
+def test_the_in_process_queue_claims_a_key_once_until_released() -> None:
+    from workers.queue import InProcessJobQueue
+
+    queue = InProcessJobQueue()
+    assert queue.claim("screen:1", 60) and not queue.claim("screen:1", 60)
+    assert queue.claim("screen:2", 60)
+    queue.release("screen:1")
+    assert queue.claim("screen:1", 60)

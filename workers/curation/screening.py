@@ -27,6 +27,7 @@ from app.services.screening import (
     PENDING,
     REDACTED,
     WITHHELD,
+    claim_key,
     enqueue_screening,
     open_sealed,
     screenable,
@@ -120,6 +121,7 @@ def screen_free(screener: PiiScreener, text: str | None, metadata: dict[str, Any
 
 def screen_pending(project_id: int) -> dict[str, int]:
     """Screen every pending row of the project (events, generations, legacy items)."""
+    runtime.current().queue.release(claim_key(project_id))  # rows from now on: another job
     counts: dict[str, int] = {}
     failed = 0
     for name, step in (("events", _events), ("generations", _generations), ("items", _items)):
@@ -286,7 +288,7 @@ def reconcile_screening(cutoff: datetime) -> int:
             select(Item.project_id).distinct()
             .where(Item.screening == PENDING, Item.state != "received")))
     for project_id in sorted(projects):
-        enqueue_screening(rt.queue, project_id)
+        enqueue_screening(rt.queue, project_id, coalesce=False)
     return len(projects)
 
 
