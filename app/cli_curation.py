@@ -320,14 +320,21 @@ def eval_() -> None:
               help="Instead: each stage's precision against the decisions people made on "
               "this project's items (needs --project).")
 @click.option("--project", "slug", default=None, help="Project slug, with --reviews.")
+@click.option("--loso", is_flag=True,
+              help="Instead: leave-one-source-out; each source of --data and data/curation "
+              "is measured by prank models fitted and tuned without it (generalisation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
 @with_appcontext
 def eval_curation(data_dir: Path | None, subset: str, reviews: bool, slug: str | None,
-                  as_json: bool) -> None:
+                  loso: bool, as_json: bool) -> None:
     """Precision and recall of PII, prank and dedupe stages, with the configured settings, on
-    labelled sets (--data) or against people's decisions on production data (--reviews)."""
+    labelled sets (--data), on sources left out of fitting (--loso), or against people's
+    decisions on production data (--reviews)."""
     if reviews:
         _eval_reviews(slug, as_json)
+        return
+    if loso:
+        _eval_loso(data_dir, as_json)
         return
     from workers.evaluation.report import evaluate_all, render
 
@@ -339,6 +346,21 @@ def eval_curation(data_dir: Path | None, subset: str, reviews: bool, slug: str |
     results = evaluate_all(data_dir, _settings(), subset)
     click.echo(json.dumps(results, indent=2) if as_json else render(results))
     if not results.get("passed", True):
+        raise SystemExit(1)
+
+
+def _eval_loso(data_dir: Path | None, as_json: bool) -> None:
+    from workers.evaluation.report import evaluate_generalisation, render_generalisation
+
+    if data_dir is not None and not data_dir.is_dir():
+        _fail(f"{data_dir} is not a folder")
+    try:
+        results = evaluate_generalisation(data_dir)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+        return
+    click.echo(json.dumps(results, indent=2) if as_json else render_generalisation(results))
+    if not results["passed"]:
         raise SystemExit(1)
 
 

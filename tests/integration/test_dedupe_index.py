@@ -85,3 +85,53 @@ def test_forgotten_items_leave_nothing_in_the_index(backend: str,
                 assert not {b"1", b"2"} & redis_client.smembers(key), key
     assert index.find_or_add(9, 3, TEXT) is None  # exact copy: canonical now
     assert index.find_or_add(9, 4, TEXT.replace("tallest", "talest")) is not None
+
+
+def _conv(user: str, answer: str) -> str:
+    from workers.curation.dedupe import conversation_text
+    from workers.curation.types import Turn
+
+    return conversation_text([Turn("user", user), Turn("assistant", answer)])
+
+
+@pytest.mark.redis
+def test_short_distinct_conversations_stay_apart_and_typos_merge_in_redis(
+    redis_client: Redis,
+) -> None:
+    """The one-deletion keys work through Redis: a short typo'd copy is found, a short
+    distinct message with the same canned answer is not a copy."""
+    assert REDIS_URL
+    index = RedisDedupeIndex(REDIS_URL)
+    assert index.find_or_add(4, 1, _conv("asdfasdf", "Okay.")) is None
+    for i, text in enumerate(["test", "lol", "hi", "What is 2+2?"], start=2):
+        assert index.find_or_add(4, i, _conv(text, "Okay.")) is None, text
+    assert index.find_or_add(4, 9, _conv("What is 3+1?", "Okay.")) is None
+    typo = index.find_or_add(4, 10, _conv("what is 2 + 2", "okay"))
+    assert typo is not None and typo.item_id == 5
+    assert index.find_or_add(4, 11, _conv("hello there", "Hi!")) is None
+    near = index.find_or_add(4, 12, _conv("helo there", "Hi!"))
+    assert near is not None and (near.item_id, near.kind) == (11, "near")
+
+
+@pytest.mark.redis
+def test_an_index_in_the_old_format_is_dropped_and_rebuilt(redis_client: Redis) -> None:
+    """Format 1 (bands over the whole conversation text) cannot answer format 2's queries:
+    is_loaded says no and drops it, so the job rebuilds it from the database."""
+    assert REDIS_URL
+    old = "winnow:dedupe:6"
+    redis_client.set(f"{old}:ready", "1")
+    redis_client.hset(f"{old}:text", "1", "user asdfasdf assistant <final_answer_turn> okay")
+    redis_client.hset(f"{old}:answer", "1", "self")
+    redis_client.hset(f"{old}:exact", "abc", "1")
+    redis_client.sadd(f"{old}:band:0:00ff", "1")
+    redis_client.set("winnow:dedupe:61:ready", "1")  # another project: untouched
+    index = RedisDedupeIndex(REDIS_URL)
+    assert not index.is_loaded(6)
+    assert list(redis_client.scan_iter(f"{old}:*")) == []
+    assert redis_client.get("winnow:dedupe:61:ready") == b"1"
+    index.add(6, 1, _conv("asdfasdf", "Okay."))
+    index.mark_loaded(6)
+    assert index.is_loaded(6)
+    assert index.find_or_add(6, 2, _conv("test", "Okay.")) is None
+    copy = index.find_or_add(6, 3, _conv("asdfasdf!", "Okay"))
+    assert copy is not None and copy.item_id == 1

@@ -6,7 +6,11 @@ is what gives them away. Each match starts right after its trigger.
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
+from functools import lru_cache
+from importlib.resources import files
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -22,7 +26,7 @@ NAME_TRIGGERS = (
     r"(?:my|our|your)\s+(?:kid|son|daughter|wife|husband|partner|friend|colleague|boss|"
     r"manager|doctor|teacher|neighbou?r|brother|sister|mother|father|mom|dad|aunt|uncle|"
     r"cousin|client|tenant|landlord|lawyer)|"
-    r"mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|sir|madam"
+    r"mrs\.?|mr\.?|ms\.?|miss|dr\.?|prof\.?|sir|madam"
 )
 # Capitalised words after these triggers are often not names.
 NOT_NAMES = frozenset(
@@ -164,6 +168,8 @@ class NameAfterTrigger(TriggeredRecognizer):
             return None
         if len(words) == 1 and (len(words[0]) < 3 or zipf(words[0]) >= COMMON):
             return None  # "Hi There", "Dear Sir"
+        if not given_name_ok(words[0], "en") and not _surname_ok(words[0], "en"):
+            return None  # "name: Install packages"
         return m.start(), m.end()
 
 
@@ -173,8 +179,8 @@ class AddressAfterTrigger(TriggeredRecognizer):
 
     def span_after(self, text: str, pos: int) -> tuple[int, int] | None:
         m = ADDRESS_BODY.match(text, pos)
-        if m is None or not m.group().strip():
-            return None
+        if m is None or not m.group().strip() or "@" in m.group():
+            return None  # "send it to ana@example.org": an e-mail address, found as one
         end = pos + len(m.group().rstrip(" ,\t"))
         return pos, end
 
@@ -211,3 +217,178 @@ class CardAfterTrigger(TriggeredRecognizer):
         if m is None or not luhn_ok(m.group(1)) or len(set(m.group(1))) < 3:
             return None
         return m.start(1), m.end(1)
+
+
+# --- names after greetings, sign-offs, titles and introductions, in seven languages ----------
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻŹĆŃ][a-zà-öø-ÿā-žłśżźćńőűčřšžěůý'\u2019-]+"
+_LINKS = r"(?:van|von|de|da|del|della|der|den|des|di|do|dos|das|du|le|la|ten|ter|y|e|bin|al)"
+MULTI_NAME = re.compile(
+    rf"{_NAME_WORD}(?:[ \t]+(?:[A-Z]\.?[ \t]+)?(?:{_LINKS}[ \t]+){{0,2}}{_NAME_WORD}){{0,3}}"
+)
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
+
+
+@lru_cache(maxsize=1)
+def name_phrases() -> dict[str, dict[str, list[str]]]:
+    path = files("workers.curation").joinpath("data/pii/name_phrases.json")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return {lang: data[lang] for lang in LANGUAGES}
+
+
+GAPS = {  # what may stand between the phrase and the name (a sign-off's: a line break)
+    "intro": r"[ \t]+",
+    "title": r"[ \t]*",
+    "greeting": r"[ \t]*,?[ \t]*",
+    "signoff": r"[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?",
+}
+
+
+@lru_cache(maxsize=1)
+def _phrase_patterns() -> list[tuple[re.Pattern[str], str, str]]:
+    """(pattern, language, kind): the phrases of one kind, then the gap before the name."""
+    out = []
+    for lang, kinds in name_phrases().items():
+        for kind, phrases in kinds.items():
+            joined = "|".join(sorted(phrases, key=len, reverse=True))
+            pattern = rf"(?<![\w'\u2019])(?:{joined}){GAPS[kind]}(?=[A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻŹĆŃ])"
+            out.append((re.compile(pattern, re.IGNORECASE), lang, kind))
+    return out
+
+
+def _zipf(word: str, lang: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, lang))
+
+
+# Below this Zipf frequency in the phrase's language a capitalised word in a name's slot is
+# taken as a name; German capitalises its nouns ("Ich bin Lehrer"), so it is stricter there.
+SLOT_LIMIT = {"en": 4.0, "de": 4.5}
+SLOT_LIMIT_OTHER = 5.5
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().casefold()
+
+
+@lru_cache(maxsize=1)
+def phrase_words() -> frozenset[str]:
+    """Single-word phrases of every language ("hallo", "frau", "dear"): never part of a name."""
+    return frozenset(
+        p.replace("\\", "").strip(".")
+        for kinds in name_phrases().values()
+        for phrases in kinds.values()
+        for p in phrases
+        if " " not in p
+    )
+
+
+def given_name_ok(word: str, lang: str) -> bool:
+    """A word standing where a name goes ("Thanks, Sian", "Ich bin Jonas", "Sou João") is
+    taken when it is a known given name, or no dictionary word in English and not frequent in
+    the phrase's language."""
+    from workers.curation.name_recognizer import NEVER_ALONE, census_names
+    from workers.curation.recognizers import code_identifier, english_word, word_list
+
+    low = word.casefold()
+    if len(low) < 2 or low in NOT_NAMES or low in word_list("tech_terms.txt"):
+        return False
+    if code_identifier(word) or low in phrase_words():
+        return False
+    first = census_names()[0]
+    if (low in first or _fold(low) in first) and low not in NEVER_ALONE:
+        return True
+    if english_word(word):
+        return False
+    return _zipf(low, lang) < SLOT_LIMIT.get(lang, SLOT_LIMIT_OTHER)
+
+
+def _doc_place(nlp_artifacts: Any, start: int, end: int) -> bool:
+    doc: Any = getattr(nlp_artifacts, "tokens", None)
+    if doc is None or not hasattr(doc, "ents"):
+        return False
+    return any(
+        e.start_char < end and start < e.end_char and e.label_ in ("GPE", "LOC", "NORP", "LANGUAGE")
+        for e in doc.ents
+    )
+
+
+class IntroductionRecognizer(EntityRecognizer):
+    """ "Ich bin Jonas", "Me llamo Ana Sofía Sancho", "Hi Sian", "Cheers,\\nJemma", "Frau
+    Keller": a name after an introduction, a greeting, a sign-off or a title (phrases per
+    language in data/pii/name_phrases.json)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entities=["PERSON"],
+            name="WinnowIntroductionRecognizer",
+            supported_language="en",
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: Any = None
+    ) -> list[RecognizerResult]:
+        results = []
+        for pattern, lang, kind in _phrase_patterns():
+            check = _surname_ok if kind == "title" else given_name_ok
+            for m in pattern.finditer(text):
+                name = MULTI_NAME.match(text, m.end())
+                if name is None:
+                    continue
+                words = name.group().split()
+                if not check(words[0], lang):
+                    continue
+                end = m.end() + len(words[0])
+                for w in re.finditer(r"\S+", name.group()):
+                    if w.start() == 0:
+                        continue
+                    if w.group()[0].isupper() and not _surname_ok(w.group(), lang):
+                        break
+                    end = m.end() + w.end()
+                results.append(RecognizerResult("PERSON", m.end(), end, 0.65))
+        return results
+
+
+def _surname_ok(word: str, lang: str) -> bool:
+    from workers.curation.name_recognizer import census_names
+    from workers.curation.recognizers import code_identifier, english_word, word_list
+
+    low = word.casefold().strip(".")
+    if low in NOT_NAMES or low in word_list("tech_terms.txt") or code_identifier(word):
+        return False
+    if len(low) == 1 or low in census_names()[1] or low in census_names()[0]:
+        return True
+    return not english_word(word) and _zipf(low, lang) < 4.5
+
+
+# ", Jemma." / ", Sian!" closing a sentence: a person spoken to.
+_VOCATIVE = re.compile(rf",[ \t]*({_NAME_WORD})(?=[ \t]*(?:[.!?…]|\n|$))")
+
+
+class VocativeRecognizer(EntityRecognizer):
+    """ "Sorry about that, Jemma." — a single name after a comma that ends the sentence."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entities=["PERSON"], name="WinnowVocativeRecognizer", supported_language="en"
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: Any = None
+    ) -> list[RecognizerResult]:
+        results = []
+        for m in _VOCATIVE.finditer(text):
+            word = m.group(1)
+            if not given_name_ok(word, "en") or _doc_place(nlp_artifacts, *m.span(1)):
+                continue
+            before = text[max(0, m.start() - 40) : m.start()]
+            if re.search(r"(?:^|[.!?\n])[^.!?\n,]*,[^.!?\n]*\Z", before):
+                continue  # "Paris, Lyon, Nantes.": a list, not someone spoken to
+            results.append(RecognizerResult("PERSON", *m.span(1), 0.55))
+        return results

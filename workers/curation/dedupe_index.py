@@ -6,8 +6,9 @@ retried job gives the same answer. With Redis, a short lock per project makes "l
 insert" atomic across workers: two copies screened at once cannot both become canonical, and a
 copy never links to an item that is itself a copy. Each item's answer is kept, so asking again
 for the same item returns it unchanged.
-In Redis the LSH bands are sets of item ids (see _RedisBands), so nothing read back is
-unpickled; still, use a Redis only trusted services can write to.
+In Redis the candidate keys are sets of item ids and everything else plain strings (see
+_RedisStore), so nothing read back is unpickled; still, use a Redis only trusted services can
+write to.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal, Protocol, cast
-from urllib.parse import urlparse
 
-from datasketch import MinHash, MinHashLSH
 from redis import Redis
 
-from workers.curation.dedupe import DedupeConfig, exact_key, is_copy, normalize, signature
+from workers.curation.dedupe import DedupeConfig, Sides, candidate_keys, exact_key, is_copy, sides
+
+# The Redis entries' format. 1: LSH bands over the whole conversation text, normalised texts.
+# 2: candidate keys over the user text only, texts as encoded Sides. An index in another
+# format is dropped and rebuilt from the database (see RedisDedupeIndex.is_loaded).
+FORMAT = "2"
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class DedupeIndex(Protocol):
 
 
 class _Store(Protocol):
-    """Where one backend keeps exact keys and normalised texts."""
+    """Where one backend keeps exact keys, each item's sides and answer, and candidate keys."""
 
     def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int: ...
 
@@ -54,16 +57,18 @@ class _Store(Protocol):
 
     def remember(self, project_id: int, item_id: int, answer: str) -> None: ...
 
-    def text(self, project_id: int, item_id: int) -> str | None: ...
+    def texts(self, project_id: int, item_ids: list[int]) -> list[str | None]: ...
 
     def set_text(self, project_id: int, item_id: int, text: str) -> None: ...
 
-    def lsh(self, project_id: int) -> Any: ...
+    def candidates(self, project_id: int, keys: list[str]) -> set[int]: ...
+
+    def insert(self, project_id: int, item_id: int, keys: list[str]) -> None: ...
 
     def lock(self, project_id: int) -> Any: ...
 
-    def forget(self, project_id: int, item_ids: set[int], signatures: dict[int, MinHash]) -> None:
-        """Drop these items' texts, answers, exact keys and LSH entries."""
+    def forget(self, project_id: int, item_ids: set[int], keys: dict[int, list[str]]) -> None:
+        """Drop these items' sides, answers, exact keys and candidate keys."""
 
 
 class _Index:
@@ -80,55 +85,51 @@ class _Index:
         return match
 
     def _find_or_add(self, project_id: int, item_id: int, text: str) -> Match | None:
-        norm = normalize(text)
+        mine = sides(text)
         with self.store.lock(project_id):  # one decision at a time per project
             first = self.store.exact_get_or_set(project_id, exact_key(text), item_id)
             if first != item_id:
                 # An exact copy of `first`, or of the item `first` itself copies.
                 earlier = _decode(self.store.answer(project_id, first) or "self")
                 return Match(earlier.item_id if earlier else first, "exact", 1.0)
-            lsh = self.store.lsh(project_id)
-            key = str(item_id).encode()
-            sig = signature(norm, self.config)
+            keys = candidate_keys(mine, self.config)
+            others = sorted(self.store.candidates(project_id, keys))
+            if item_id in others:
+                return None  # indexed by an earlier run of this job: it is canonical
             best: Match | None = None
-            for other in lsh.query(sig):
-                other_id = int(other)
-                if other_id == item_id:
-                    return None  # indexed by an earlier run of this job: it is canonical
-                other_text = self.store.text(project_id, other_id)
-                if other_text is None:
+            for other_id, stored in zip(others, self.store.texts(project_id, others), strict=True):
+                other = Sides.decode(stored) if stored is not None else None
+                if other is None:
                     continue
-                same, score = is_copy(norm, other_text, self.config)
-                if same and (best is None or (score, -other_id) > (best.similarity, -best.item_id)):
+                same, score = is_copy(mine, other, self.config)
+                if same and (best is None or score > best.similarity):
                     best = Match(other_id, "near", score)
             if best is not None:
                 return best
-            self.store.set_text(project_id, item_id, norm)
-            lsh.insert(key, sig, check_duplication=False)
+            self.store.set_text(project_id, item_id, mine.encode())
+            self.store.insert(project_id, item_id, keys)
         return None
 
     def forget(self, project_id: int, item_ids: Iterable[int]) -> None:
         """Erasure: nothing of these items stays in the index (an exact copy shared later is
         then a new canonical item)."""
-        ids = set(item_ids)
+        ids = sorted(set(item_ids))
         with self.store.lock(project_id):
-            signatures = {}
-            for item_id in ids:
-                text = self.store.text(project_id, item_id)
-                if text is not None:
-                    signatures[item_id] = signature(text, self.config)
-            self.store.forget(project_id, ids, signatures)
+            keys = {}
+            for item_id, stored in zip(ids, self.store.texts(project_id, ids), strict=True):
+                other = Sides.decode(stored) if stored is not None else None
+                if other is not None:
+                    keys[item_id] = candidate_keys(other, self.config)
+            self.store.forget(project_id, set(ids), keys)
 
     def add(self, project_id: int, item_id: int, text: str) -> None:
         """Index without asking (rebuilding from the database)."""
-        norm = normalize(text)
+        mine = sides(text)
         self.store.exact_get_or_set(project_id, exact_key(text), item_id)
         with self.store.lock(project_id):
-            lsh = self.store.lsh(project_id)
-            key = str(item_id).encode()
-            if self.store.text(project_id, item_id) is None:
-                self.store.set_text(project_id, item_id, norm)
-                lsh.insert(key, signature(norm, self.config), check_duplication=False)
+            if self.store.texts(project_id, [item_id]) == [None]:
+                self.store.set_text(project_id, item_id, mine.encode())
+                self.store.insert(project_id, item_id, candidate_keys(mine, self.config))
             self.store.remember(project_id, item_id, "self")
 
 
@@ -144,12 +145,11 @@ def _decode(answer: str) -> Match | None:
 
 
 class _MemoryStore:
-    def __init__(self, config: DedupeConfig) -> None:
-        self.config = config
+    def __init__(self) -> None:
         self.exact: dict[tuple[int, str], int] = {}
-        self.texts: dict[tuple[int, int], str] = {}
+        self.sides: dict[tuple[int, int], str] = {}
         self.answers: dict[tuple[int, int], str] = {}
-        self.lshs: dict[int, MinHashLSH] = {}
+        self.buckets: dict[tuple[int, str], set[int]] = {}
         self.guard = threading.RLock()
 
     def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int:
@@ -162,48 +162,44 @@ class _MemoryStore:
     def remember(self, project_id: int, item_id: int, answer: str) -> None:
         self.answers[(project_id, item_id)] = answer
 
-    def text(self, project_id: int, item_id: int) -> str | None:
-        return self.texts.get((project_id, item_id))
+    def texts(self, project_id: int, item_ids: list[int]) -> list[str | None]:
+        return [self.sides.get((project_id, i)) for i in item_ids]
 
     def set_text(self, project_id: int, item_id: int, text: str) -> None:
-        self.texts[(project_id, item_id)] = text
+        self.sides[(project_id, item_id)] = text
 
-    def lsh(self, project_id: int) -> MinHashLSH:
+    def candidates(self, project_id: int, keys: list[str]) -> set[int]:
+        found: set[int] = set()
+        for key in keys:
+            found |= self.buckets.get((project_id, key), set())
+        return found
+
+    def insert(self, project_id: int, item_id: int, keys: list[str]) -> None:
         with self.guard:
-            if project_id not in self.lshs:
-                self.lshs[project_id] = MinHashLSH(
-                    threshold=self.config.candidate_threshold,
-                    num_perm=self.config.num_perm,
-                    params=band_layout(self.config.candidate_threshold, self.config.num_perm),
-                )
-            return self.lshs[project_id]
+            for key in keys:
+                self.buckets.setdefault((project_id, key), set()).add(item_id)
 
     def lock(self, project_id: int) -> Any:
         return self.guard
 
-    def forget(self, project_id: int, item_ids: set[int], signatures: dict[int, MinHash]) -> None:
+    def forget(self, project_id: int, item_ids: set[int], keys: dict[int, list[str]]) -> None:
         with self.guard:
-            for key in [k for k, v in self.exact.items() if k[0] == project_id and v in item_ids]:
-                del self.exact[key]
-            lsh = self.lsh(project_id)
+            for stale in [k for k, v in self.exact.items() if k[0] == project_id and v in item_ids]:
+                del self.exact[stale]
             for item_id in item_ids:
-                self.texts.pop((project_id, item_id), None)
+                self.sides.pop((project_id, item_id), None)
                 self.answers.pop((project_id, item_id), None)
-                if str(item_id).encode() in lsh:
-                    lsh.remove(str(item_id).encode())
-
-
-@lru_cache(maxsize=32)
-def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) that datasketch's MinHashLSH chooses for this threshold; it integrates
-    numerically to find them (tens of ms), so once per setting, not once per index."""
-    probe = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return int(probe.b), int(probe.r)
+                for key in keys.get(item_id, []):
+                    bucket = self.buckets.get((project_id, key))
+                    if bucket is not None:
+                        bucket.discard(item_id)
+                        if not bucket:
+                            del self.buckets[(project_id, key)]
 
 
 class MemoryDedupeIndex(_Index):
     def __init__(self, config: DedupeConfig | None = None) -> None:
-        super().__init__(_MemoryStore(config or DedupeConfig()), config or DedupeConfig())
+        super().__init__(_MemoryStore(), config or DedupeConfig())
         self.loaded: set[int] = set()
 
     def is_loaded(self, project_id: int) -> bool:
@@ -213,57 +209,14 @@ class MemoryDedupeIndex(_Index):
         self.loaded.add(project_id)
 
 
-class _RedisBands:
-    """MinHash LSH bands as Redis sets, one pipeline per query or insert (datasketch's own
-    Redis storage makes a round trip per band, ~14 ms an item here). Members are item ids as
-    text: nothing is unpickled."""
-
-    def __init__(self, redis: Redis, prefix: str, bands: int, rows: int) -> None:
-        self.redis, self.prefix, self.bands, self.rows = redis, prefix, bands, rows
-
-    def _keys(self, sig: MinHash) -> list[str]:
-        values = sig.hashvalues
-        return [
-            f"{self.prefix}:{b}:{values[b * self.rows : (b + 1) * self.rows].tobytes().hex()}"
-            for b in range(self.bands)
-        ]
-
-    def query(self, sig: MinHash) -> set[bytes]:
-        pipe = self.redis.pipeline(transaction=False)
-        for key in self._keys(sig):
-            pipe.smembers(key)
-        found: set[bytes] = set()
-        for members in pipe.execute():
-            found.update(members)
-        return found
-
-    def insert(self, key: bytes, sig: MinHash, check_duplication: bool = False) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for band in self._keys(sig):
-            pipe.sadd(band, key)
-        pipe.execute()
-
-    def remove(self, key: bytes, sig: MinHash) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for band in self._keys(sig):
-            pipe.srem(band, key)
-        pipe.execute()
-
-
 class _RedisStore:
-    def __init__(self, url: str, config: DedupeConfig, prefix: str) -> None:
+    """Per project: hashes `exact` (key -> item), `text` (item -> encoded Sides), `answer`
+    (item -> its answer), a set `c:<key>` of item ids per candidate key, and `ready`, which
+    holds the FORMAT the entries were written in."""
+
+    def __init__(self, url: str, prefix: str) -> None:
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
-        parsed = urlparse(url)
-        self.redis_params = {
-            "host": parsed.hostname or "127.0.0.1",
-            "port": parsed.port or 6379,
-            "db": int((parsed.path or "/0").lstrip("/") or 0),
-            "password": parsed.password,
-        }
-        self.config = config
         self.prefix = prefix
-        # The band layout datasketch's MinHashLSH would choose for this threshold.
-        self.bands, self.rows = band_layout(config.candidate_threshold, config.num_perm)
 
     def _key(self, project_id: int, what: str) -> str:
         return f"{self.prefix}:{project_id}:{what}"
@@ -281,22 +234,35 @@ class _RedisStore:
     def remember(self, project_id: int, item_id: int, answer: str) -> None:
         self.redis.hset(self._key(project_id, "answer"), str(item_id), answer)
 
-    def text(self, project_id: int, item_id: int) -> str | None:
-        value = self.redis.hget(self._key(project_id, "text"), str(item_id))
-        return value.decode() if isinstance(value, bytes) else None
+    def texts(self, project_id: int, item_ids: list[int]) -> list[str | None]:
+        if not item_ids:
+            return []
+        name = self._key(project_id, "text")
+        values = cast(list[bytes | None], self.redis.hmget(name, [str(i) for i in item_ids]))
+        return [v.decode() if isinstance(v, bytes) else None for v in values]
 
     def set_text(self, project_id: int, item_id: int, text: str) -> None:
         self.redis.hset(self._key(project_id, "text"), str(item_id), text)
 
-    def lsh(self, project_id: int) -> _RedisBands:
-        return _RedisBands(self.redis, self._key(project_id, "band"), self.bands, self.rows)
+    def candidates(self, project_id: int, keys: list[str]) -> set[int]:
+        """One pipeline for all keys (datasketch's Redis storage makes a round trip per band)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.smembers(self._key(project_id, f"c:{key}"))
+        return {int(m) for members in cast(list[set[bytes]], pipe.execute()) for m in members}
+
+    def insert(self, project_id: int, item_id: int, keys: list[str]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.sadd(self._key(project_id, f"c:{key}"), str(item_id))
+        pipe.execute()
 
     @contextmanager
     def lock(self, project_id: int) -> Iterator[None]:
         with self.redis.lock(self._key(project_id, "lock"), timeout=30, blocking_timeout=60):
             yield
 
-    def forget(self, project_id: int, item_ids: set[int], signatures: dict[int, MinHash]) -> None:
+    def forget(self, project_id: int, item_ids: set[int], keys: dict[int, list[str]]) -> None:
         exact = self._key(project_id, "exact")
         wanted = {str(i).encode() for i in item_ids}
         stale = [k for k, v in self.redis.hscan_iter(exact) if v in wanted]
@@ -306,21 +272,45 @@ class _RedisStore:
         if names:
             self.redis.hdel(self._key(project_id, "text"), *names)
             self.redis.hdel(self._key(project_id, "answer"), *names)
-        bands = self.lsh(project_id)
-        for item_id, sig in signatures.items():
-            bands.remove(str(item_id).encode(), sig)
+        pipe = self.redis.pipeline(transaction=False)
+        for item_id, item_keys in keys.items():
+            for key in item_keys:
+                pipe.srem(self._key(project_id, f"c:{key}"), str(item_id))
+        pipe.execute()
+
+    def drop(self, project_id: int) -> None:
+        """Every entry of the project but its lock (an index written in an older format)."""
+        lock = self._key(project_id, "lock").encode()
+        batch: list[bytes] = []
+        for key in self.redis.scan_iter(match=self._key(project_id, "*"), count=1000):
+            if key != lock:
+                batch.append(key)
+            if len(batch) >= 1000:
+                self.redis.unlink(*batch)
+                batch = []
+        if batch:
+            self.redis.unlink(*batch)
 
 
 class RedisDedupeIndex(_Index):
     def __init__(
         self, url: str, config: DedupeConfig | None = None, prefix: str = "winnow:dedupe"
     ) -> None:
-        self.redis_store = _RedisStore(url, config or DedupeConfig(), prefix)
+        self.redis_store = _RedisStore(url, prefix)
         super().__init__(self.redis_store, config or DedupeConfig())
 
     def is_loaded(self, project_id: int) -> bool:
-        """False after Redis lost its data: the index is then rebuilt from the database."""
-        return bool(self.redis_store.redis.exists(self.redis_store._key(project_id, "ready")))
+        """False after Redis lost its data, or when the entries are in an older format (they
+        are then dropped): the index is rebuilt from the database."""
+        store = self.redis_store
+        ready = store._key(project_id, "ready")
+        value = store.redis.get(ready)
+        if value is None or value == FORMAT.encode():
+            return value is not None
+        with store.lock(project_id):  # another worker may be migrating it too
+            if store.redis.get(ready) not in (None, FORMAT.encode()):
+                store.drop(project_id)
+        return False
 
     def mark_loaded(self, project_id: int) -> None:
-        self.redis_store.redis.set(self.redis_store._key(project_id, "ready"), "1")
+        self.redis_store.redis.set(self.redis_store._key(project_id, "ready"), FORMAT)

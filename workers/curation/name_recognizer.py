@@ -244,7 +244,7 @@ class PersonContextRecognizer(_PersonRecognizer):
         return results
 
 
-_LIST = re.compile(
+LIST = _LIST = re.compile(
     rf"{_CAPW}(?:[ \t]*,[ \t]*{_CAPW}){{0,8}}[ \t]*,?[ \t]+(?:and|&|or)[ \t]+{_CAPW}"
 )
 _LIST_LOWER = re.compile(

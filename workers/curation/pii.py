@@ -99,8 +99,10 @@ def build_analyzer(config: PiiConfig) -> Any:
 
     from workers.curation.recognizers import (
         CardRecognizer,
+        RegionalPhoneRecognizer,
         address_recognizer,
         phone_recognizer,
+        street_line_recognizer,
     )
 
     _offline_tldextract()
@@ -123,38 +125,58 @@ def build_analyzer(config: PiiConfig) -> Any:
     nlp_engine = NlpEngineProvider(nlp_configuration=nlp_conf).create_engine()
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    registry.remove_recognizer("PhoneRecognizer")  # replaced by RegionalPhoneRecognizer
     from workers.curation.context_recognizers import (
         AddressAfterTrigger,
         CardAfterTrigger,
-        NameAfterTrigger,
         PhoneAfterTrigger,
     )
     from workers.curation.name_recognizer import (
         KnownNameRecognizer,
-        PersonContextRecognizer,
         RareNameRecognizer,
     )
 
     for recognizer in (
         address_recognizer(),
+        street_line_recognizer(),
         phone_recognizer(),
+        RegionalPhoneRecognizer(),
         CardRecognizer(),
-        NameAfterTrigger(),
         AddressAfterTrigger(),
         PhoneAfterTrigger(),
         RareNameRecognizer(),
         KnownNameRecognizer(),
-        PersonContextRecognizer(),
         CardAfterTrigger(),
     ):
         registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
 
+def name_context_recognizers() -> tuple[Any, ...]:
+    """Names given away by the phrase before them. They run beside Presidio's analyzer, not in
+    it: its de-duplication keeps the higher-scored of two equal spans and drops a span inside a
+    longer one, and the NER span that wins ("Au nom de Marie Dubois") may then fail the
+    name filters while this one ("Marie Dubois") would not."""
+    from workers.curation.context_recognizers import (
+        IntroductionRecognizer,
+        NameAfterTrigger,
+        VocativeRecognizer,
+    )
+    from workers.curation.name_recognizer import PersonContextRecognizer
+
+    return (
+        NameAfterTrigger(),
+        IntroductionRecognizer(),
+        VocativeRecognizer(),
+        PersonContextRecognizer(),
+    )
+
+
 class PiiScreener:
     def __init__(self, config: PiiConfig) -> None:
         self.config = config
         self.analyzer = build_analyzer(config)
+        self.name_recognizers = name_context_recognizers()
         self._local = threading.local()
 
     @property
@@ -171,6 +193,8 @@ class PiiScreener:
         return self._spans(text, None)
 
     def _spans(self, text: str, artifacts: Any) -> list[Span]:
+        if artifacts is None:  # what analyze would make itself; the filters read its Doc too
+            artifacts = self.analyzer.nlp_engine.process_text(text, "en")
         found = self.analyzer.analyze(
             text=text,
             language="en",
@@ -178,7 +202,12 @@ class PiiScreener:
             score_threshold=self.config.min_score,
             nlp_artifacts=artifacts,
         )
-        return self._resolve(text, found)
+        if "PERSON" in self.config.entities:
+            for recognizer in self.name_recognizers:
+                for r in recognizer.analyze(text, ["PERSON"], artifacts):
+                    r.recognition_metadata = {"recognizer_name": recognizer.name}
+                    found.append(r)
+        return self._resolve(text, found, getattr(artifacts, "tokens", None))
 
     def prime(self, texts: Sequence[str]) -> None:
         """Analyse many texts at once (spaCy's pipe batches them, ~1.5x faster than one by
@@ -208,12 +237,19 @@ class PiiScreener:
             self.unprime()
         return out
 
-    def _resolve(self, text: str, results: list[Any]) -> list[Span]:
+    def _resolve(self, text: str, results: list[Any], doc: Any = None) -> list[Span]:
         from workers.curation.name_recognizer import list_siblings
-        from workers.curation.recognizers import extend_addresses, plausible, same_names_again
+        from workers.curation.recognizers import (
+            extend_addresses,
+            extend_phones,
+            plausible,
+            same_names_again,
+        )
 
-        results = extend_addresses(text, [r for r in results if plausible(text, r)])
-        results += list_siblings(text, results)
+        doc = doc if hasattr(doc, "ents") else None  # no_op engine: no Doc
+        results = [r for r in results if plausible(text, r, doc)]
+        results += [r for r in list_siblings(text, results) if plausible(text, r, doc)]
+        results = extend_phones(text, extend_addresses(text, results))
         results += same_names_again(text, results)
         ordered = sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start))
         kept: list[Span] = []
@@ -263,16 +299,24 @@ class PiiScreener:
         return PiiResult(tuple(redacted), tuple(findings), tuple(sorted(rejected)))
 
 
+def _same_name(occurrence: str, forms: set[str]) -> bool:
+    """A name reaches only its own spelling or a capitalised one: "Merge" found once must not
+    turn "merge" into a person."""
+    return " ".join(occurrence.split()) in forms or occurrence[:1].isupper()
+
+
 def everywhere(texts: Sequence[str], spans: Sequence[list[Span]]) -> list[list[Span]]:
     """A value found in one message is masked wherever else it occurs in the conversation
     (any case, any spacing): a name the recognizers caught in the user's message stays hidden
     when the assistant's reply quotes it in a context they would miss."""
     kinds: dict[str, str] = {}
+    forms: dict[str, set[str]] = {}  # a name's spellings as found
     for text, found in zip(texts, spans, strict=True):
         for s in found:
             value = " ".join(text[s.start : s.end].casefold().split())
             if len(value) >= 3:
                 kinds.setdefault(value, s.entity_type)
+                forms.setdefault(value, set()).add(" ".join(text[s.start : s.end].split()))
     if not kinds:
         return [list(found) for found in spans]
     alternatives = (r"\s+".join(map(re.escape, v.split())) for v in sorted(kinds, key=len)[::-1])
@@ -281,7 +325,10 @@ def everywhere(texts: Sequence[str], spans: Sequence[list[Span]]) -> list[list[S
     for text, found in zip(texts, spans, strict=True):
         extra = []
         for m in pattern.finditer(text):
-            kind = kinds.get(" ".join(m.group().casefold().split()))
+            value = " ".join(m.group().casefold().split())
+            kind = kinds.get(value)
+            if kind == "PERSON" and not _same_name(m.group(), forms[value]):
+                continue
             if kind and not any(s.start < m.end() and m.start() < s.end for s in found):
                 extra.append(Span(kind, m.start(), m.end(), 0.5))
         out.append(sorted([*found, *extra], key=lambda s: s.start))

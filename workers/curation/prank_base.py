@@ -12,6 +12,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+
+import wordfreq
 
 from workers.curation.types import Signal, Turn
 
@@ -95,7 +98,7 @@ _HAS_SMALL_CAPS = re.compile(
     "[\u1d00-\u1d22\u0262\u026a\u0274\u0280\u028f\u0299\u029c\u029f\ua730\ua731\u01eb]"
 )
 
-_LEET = str.maketrans(
+LEET = str.maketrans(
     {
         "0": "o",
         "1": "i",
@@ -157,13 +160,15 @@ def fold(text: str) -> str:
         if _HAS_CONFUSABLE.search(text):
             text = text.translate(_CONFUSABLES)
     if _LEET_HINT.search(text):
-        text = _LEET_TOKEN.sub(lambda m: _unleet(m.group()), text)
+        text = _LEET_TOKEN.sub(lambda m: unleet(m.group()), text)
     if _SPACED_HINT.search(text) and _SPACED.search(text):
         text = _SPACED.sub(lambda m: _SPACED_SEP.sub("", m.group()), text)
     return " ".join(text.split())
 
 
-def _unleet(word: str) -> str:
+def unleet(word: str) -> str:
+    """A lower-case token with leet digits/symbols mapped to letters, unless it reads as a
+    version, model name or variable."""
     # Keep version numbers, times and model names like "gpt4", "2nd", "mp3", "x86" readable:
     # only fold when the letters dominate or the digits sit inside the word.
     if word[0] == "$" and word[1:].rstrip("0123456789").isalpha():
@@ -172,11 +177,11 @@ def _unleet(word: str) -> str:
         head = len(word) - len(word.lstrip("|"))
         tail = len(word) - len(word.rstrip("|"))
         inner = word[head : len(word) - tail]
-        return word[:head] + (_unleet(inner) if inner else "") + word[len(word) - tail :]
+        return word[:head] + (unleet(inner) if inner else "") + word[len(word) - tail :]
     letters = sum(c.isalpha() for c in word)
     if letters < 2 or word.rstrip("0123456789").isalpha() or word[:-2].isdigit():
         return word
-    return word.translate(_LEET)
+    return word.translate(LEET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +208,15 @@ class PrankInput:
         return cls(
             turns, context, user_texts, user_text, folded, words, frozenset(words), assistant
         )
+
+
+@cache
+def known_words(lang: str, n: int = 50_000) -> frozenset[str]:
+    """The `n` most frequent words of `lang` (wordfreq; empty for a language it lacks)."""
+    try:
+        return frozenset(wordfreq.top_n_list(lang, n))
+    except (LookupError, ValueError):
+        return frozenset()
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")

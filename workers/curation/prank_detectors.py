@@ -8,12 +8,11 @@ the text, so a hostile 100 kB input stays linear.
 
 from __future__ import annotations
 
-import itertools
 import re
 import zlib
 from collections import Counter
-from functools import lru_cache
 
+from workers.curation.gibberish import gibberish_score
 from workers.curation.prank_base import PrankConfig, PrankInput, alnum_count
 from workers.curation.types import Signal
 
@@ -227,101 +226,16 @@ def detect_test_string(x: PrankInput, cfg: PrankConfig) -> Signal | None:
     return None
 
 
-# --- gibberish / keyboard mashing ---------------------------------------------------------
-
-_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_KEY_POS = {c: (r, i + 0.25 * r) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
-_VOWELS = frozenset("aeiouy")
-_CONSONANT_OK = frozenset(
-    [
-        "html",
-        "http",
-        "https",
-        "www",
-        "xhtml",
-        "tldr",
-        "ctrl",
-        "kbps",
-        "mbps",
-        "gbps",
-        "sftp",
-        "smtp",
-        "https",
-        "ssh",
-        "pdf",
-        "rgb",
-        "pwd",
-        "npm",
-        "src",
-        "cmd",
-        "dns",
-        "ttl",
-        "txt",
-        "png",
-        "jpg",
-        "svg",
-        "mkv",
-        "sql",
-        "xml",
-        "crm",
-        "cpp",
-        "hmm",
-        "hmmm",
-        "shh",
-        "brr",
-        "psst",
-        "nth",
-    ]
-)
-
-
-def _keyboard_walk(word: str) -> float:
-    """Share of consecutive letter pairs on neighbouring keys (QWERTY/QWERTZ)."""
-    near = 0
-    for a, b in itertools.pairwise(word):
-        (ra, ca), (rb, cb) = _KEY_POS[a], _KEY_POS[b]
-        if a != b and ((abs(ra - rb) <= 1 and abs(ca - cb) <= 1.3) or {a, b} == {"y", "z"}):
-            near += 1
-    return near / (len(word) - 1)
-
-
-@lru_cache(maxsize=1 << 16)
-def _is_mash(word: str) -> bool:
-    if len(word) < 4:
-        return False
-    vowels = sum(c in _VOWELS for c in word)
-    if vowels == 0:
-        return word not in _CONSONANT_OK
-    if len(word) >= 6 and _keyboard_walk(word) >= 0.8:
-        return True
-    if len(word) >= 8 and vowels / len(word) < 0.2:
-        return True
-    run = longest = 0
-    for c in word:
-        run = 0 if c in _VOWELS else run + 1
-        longest = max(longest, run)
-    return longest >= 6 and "sch" not in word  # German "Angstschweiss" is a word
+# --- gibberish ------------------------------------------------------------------------------
 
 
 def detect_gibberish(x: PrankInput, cfg: PrankConfig) -> Signal | None:
-    # Only ASCII words are judged; other scripts (and German umlaut words) are left alone.
-    counts = Counter(x.words)
-    letters = mashed_letters = 0
-    mashed: list[str] = []
-    for token, n in counts.items():
-        if token.isascii() and token.isalpha():
-            letters += len(token) * n
-            if _is_mash(token):
-                mashed_letters += len(token) * n
-                mashed.append(token)
-    if letters < 4 or not mashed:
-        return None
-    share = mashed_letters / letters
-    example = ", ".join(mashed[:3])
-    if (len(counts) <= 3 and len(mashed) == len(counts)) or share >= 0.5:
-        return Signal("gibberish", 0.9, f"keyboard mashing / no real words ({example})")
-    if share >= 0.3 and len(mashed) >= 2:  # one odd word among real ones is a name
-        return Signal("gibberish", 0.55, f"{share:.0%} of letters look mashed ({example})")
+    """Statistics, not word lists: see `workers.curation.gibberish`."""
+    score, reason = gibberish_score(x.user_text)
+    if score >= 0.8:
+        return Signal("gibberish", 0.9, reason)
+    if score >= 0.5:
+        return Signal("gibberish", 0.55, reason)
     return None
 
 
@@ -365,117 +279,6 @@ def detect_repetition(x: PrankInput, cfg: PrankConfig) -> Signal | None:
             )
         if ratio < 0.15:
             return Signal("repetition", 0.55, f"text is repetitive (compresses to {ratio:.0%})")
-    return None
-
-
-# --- spam and links --------------------------------------------------------------------------
-
-_URL = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"')\]]++"
-    r"|\b[a-z0-9-]++\.(?:com|net|org|io|xyz|ru|cn|info|biz|top|click|link|shop|online|site"
-    r"|ly|me|co|tk|gg|bet|casino|win)(?:/[^\s<>\"')\]]*+)?(?![a-z0-9])"
-)
-_PROMO = re.compile(
-    r"\b(?:viagra|cialis|levitra|casino|jackpot|slot machines?|sports? betting|bet now"
-    r"|crypto(?:currency)? (?:signals?|giveaway|airdrop)|airdrop|bitcoin|btc|ethereum|usdt|nft"
-    r"|forex|binary options|make money|earn money|earn \$\d|passive income|work from home"
-    r"|buy now|order now|buy cheap|cheap|discount|\d+ ?% off|free (?:money|gift|iphone|trial"
-    r"|bitcoin|crypto|followers|spins)|click (?:here|the link|below|now)|limited (?:time|offer)"
-    r"|act now|promo code|coupon|subscribe (?:now|to my)|follow me|dm me|whatsapp|telegram"
-    r"|t\.me/|onlyfans|hot singles|sex ?cam|weight loss|diet pills|online pharmacy|payday loans?"
-    r"|lottery|you (?:have )?won|100% (?:free|guaranteed)|risk[- ]free|double your"
-    r"|investment opportunity|seo services|backlinks)\b"
-)
-
-
-_URL_HINT = re.compile(
-    r"://|www\.|\.(?:com|net|org|io|xyz|ru|cn|info|biz|top|click|link|shop"
-    r"|online|site|ly|me|co|tk|gg|bet|casino|win)\b"
-)
-_PROMO_STARTS = frozenset(
-    [
-        "viagra",
-        "cialis",
-        "levitra",
-        "casino",
-        "jackpot",
-        "slot",
-        "slots",
-        "sports",
-        "sport",
-        "bet",
-        "crypto",
-        "cryptocurrency",
-        "airdrop",
-        "bitcoin",
-        "btc",
-        "ethereum",
-        "usdt",
-        "nft",
-        "forex",
-        "binary",
-        "make",
-        "earn",
-        "passive",
-        "work",
-        "buy",
-        "order",
-        "cheap",
-        "discount",
-        "off",
-        "free",
-        "click",
-        "limited",
-        "act",
-        "promo",
-        "coupon",
-        "subscribe",
-        "follow",
-        "dm",
-        "whatsapp",
-        "telegram",
-        "t",
-        "onlyfans",
-        "hot",
-        "sex",
-        "sexcam",
-        "weight",
-        "diet",
-        "online",
-        "payday",
-        "lottery",
-        "you",
-        "won",
-        "100",
-        "risk",
-        "double",
-        "investment",
-        "seo",
-        "backlinks",
-    ]
-)
-
-
-def detect_spam(x: PrankInput, cfg: PrankConfig) -> Signal | None:
-    text = x.folded
-    urls = [m.group() for m in _URL.finditer(text)] if _URL_HINT.search(text) else []
-    promo = (
-        sorted({m.group() for m in _PROMO.finditer(text)})
-        if not _PROMO_STARTS.isdisjoint(x.wordset)
-        else []
-    )
-    density = sum(len(u) for u in urls) / max(len(text), 1)
-    shown = ", ".join(promo[:3])
-    if urls and promo:
-        return Signal("spam", 0.9, f"{len(urls)} link(s) with promotional terms ({shown})")
-    if len(promo) >= 3:
-        return Signal("spam", 0.8, f"promotional terms ({shown})")
-    if len(urls) >= 2 and density >= 0.6:
-        return Signal("spam", 0.8, f"mostly links ({len(urls)} URLs)")
-    if len(promo) == 2:
-        return Signal("spam", 0.55, f"promotional terms ({shown})")
-    if len(urls) >= 5 and density >= 0.3:
-        return Signal("spam", 0.55, f"many links ({len(urls)} URLs)")
     return None
 
 

@@ -20,10 +20,10 @@ from workers.curation.prank_detectors import (
     detect_gibberish,
     detect_repetition,
     detect_share_burst,
-    detect_spam,
     detect_test_string,
 )
 from workers.curation.prank_jailbreak import detect_jailbreak
+from workers.curation.prank_spam import detect_spam
 from workers.curation.types import Decision, Signal, Turn, Verdict
 
 __all__ = [

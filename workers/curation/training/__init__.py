@@ -1,0 +1,1 @@
+"""Scripts that build the curation models from data in the repo and the shared sets."""
