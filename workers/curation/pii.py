@@ -242,6 +242,7 @@ class PiiScreener:
         from workers.curation.recognizers import (
             extend_addresses,
             extend_phones,
+            merge_addresses,
             plausible,
             same_names_again,
         )
@@ -249,7 +250,7 @@ class PiiScreener:
         doc = doc if hasattr(doc, "ents") else None  # no_op engine: no Doc
         results = [r for r in results if plausible(text, r, doc)]
         results += [r for r in list_siblings(text, results) if plausible(text, r, doc)]
-        results = extend_phones(text, extend_addresses(text, results))
+        results = extend_phones(text, merge_addresses(text, extend_addresses(text, results)))
         results += same_names_again(text, results)
         ordered = sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start))
         kept: list[Span] = []

@@ -331,6 +331,27 @@ def _trim_address_lead(text: str, r: RecognizerResult) -> None:
         r.start += m.end()
 
 
+def merge_addresses(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Address spans that overlap or touch ("…Extensions\n Apt" and "Apt. 724\n Hibberdene…")
+    are one address: one span, not the longer alone."""
+    streets = sorted(
+        (r for r in results if r.entity_type == "STREET_ADDRESS"), key=lambda r: r.start
+    )
+    merged: list[RecognizerResult] = []
+    for r in streets:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and r.start <= last.end + 2
+            and not text[last.end : r.start].strip(" ,")
+        ):
+            last.end = max(last.end, r.end)
+            last.score = max(last.score, r.score)
+        else:
+            merged.append(r)
+    return [r for r in results if r.entity_type != "STREET_ADDRESS"] + merged
+
+
 def extend_addresses(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Grow each address over the city, state, country and postcode lines that follow it."""
     for r in results:

@@ -25,6 +25,10 @@ Subset = Literal["all", "dev", "holdout"]
 FILE = Path("pii-presidio-synth") / "synth_dataset_v2.json"
 OASST = Path("oasst-en100-trees") / "en_100_tree.jsonl"
 BENIGN = Path(__file__).resolve().parents[2] / "data" / "curation" / "benign-no-names"
+# Winnow's own docs: benign technical prose (their IP addresses such as 127.0.0.1 are real
+# findings, so this set is information only). curation.md quotes example names.
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS_WITH_NAMES = frozenset({"curation.md"})
 STRUCTURED = ("EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN")
 TARGETS = {kind: 0.97 for kind in (*STRUCTURED, "PHONE_NUMBER")} | {"PERSON": 0.90}
 STREET_TARGET = 0.85
@@ -145,7 +149,8 @@ def score(
 
 def benign_conversations(data_dir: Path) -> dict[str, list[list[Turn]]]:
     """Benign sets by name: the hand-written one without names, OASST's assistant replies (one
-    reply per conversation; they may name real people, so theirs is an upper bound)."""
+    reply per conversation; they may name real people, so theirs is an upper bound), and the
+    paragraphs of Winnow's docs (information only, see DOCS)."""
     sets: dict[str, list[list[Turn]]] = {}
     path = BENIGN / "conversations.jsonl"
     if path.is_file():
@@ -164,6 +169,13 @@ def benign_conversations(data_dir: Path) -> dict[str, list[list[Turn]]]:
                     replies.append([Turn("assistant", node["text"])])
                 stack.extend(node.get("replies") or [])
         sets["oasst_assistant"] = replies
+    docs = sorted(p for p in DOCS.glob("*.md") if p.name not in DOCS_WITH_NAMES)
+    if docs:  # prose written for another purpose, never read while tuning the PII filters
+        paragraphs = []
+        for doc in docs:
+            text = re.sub(r"```.*?```", "", doc.read_text(encoding="utf-8"), flags=re.S)
+            paragraphs += [p for p in re.split(r"\n\s*\n", text) if len(p.split()) > 5]
+        sets["winnow_docs"] = [[Turn("assistant", p)] for p in paragraphs]
     return sets
 
 
