@@ -37,12 +37,12 @@ from workers.curation.training.gibberish import (
 
 LINE = 0.5  # detect_gibberish quarantines from here
 MIN_RECALL = 0.90
-MAX_FP = 0.01
+MAX_FP = 0.02  # the bound for every benign source left out
 CALIBRATION_SOURCE = {"oasst-prompts": OASST}  # benign source -> its calibration source
 
 
 def _calibration_source(name: str) -> str:
-    return CALIBRATION_SOURCE.get(name, name.split(" (", 1)[0])
+    return CALIBRATION_SOURCE.get(name, name.split(":eval-half", 1)[0])
 
 
 def _top(scores: NDArray[Any]) -> list[str]:

@@ -452,9 +452,9 @@ def benign_sources(data_dir: Path | None) -> dict[str, list[str]]:
                 continue
             if in_training_half(text):
                 continue
-            name = f"{part.parent.name} (eval half)"
+            name = f"{part.parent.name}:eval-half"
             if r.get("lang") and r["lang"] not in known:  # reported apart: no word tables
-                name = f"{part.parent.name} (eval half, languages wordfreq lacks)"
+                name = f"{part.parent.name}:eval-half:languages-wordfreq-lacks"
             out.setdefault(name, []).append(text)
     return out
 
