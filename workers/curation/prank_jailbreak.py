@@ -9,6 +9,10 @@ is scored by the linear model trained by `python -m workers.curation.training`
 held-in data, is the score. The precise override rule (`overrides.find_override`: "ignore the
 previous instructions", "print your system prompt" in many languages) keeps a high score on
 its own. Reasons say where (view, paragraph), never what.
+
+Short quoted spans are masked before scoring (`textmodel.mask_mentions`), in training and at
+run time: "translate 'forget everything above' into Italian" mentions an attack phrase, it does
+not say it, and an n-gram model would otherwise score the phrase wherever it stands.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ def pieces(readings: Sequence[View], *, limit: int = MAX_PIECES) -> list[Piece]:
     out: list[Piece] = []
     for view in readings:
         where = "" if view.kind == "clean" else "in " + _VIEW_NAMES.get(view.kind, view.kind)
-        out.append(Piece(where, prepare(view.text)))
+        out.append(Piece(where, prepare(view.text, mentions=True)))
     budget = limit - len(out)
     for view in readings:
         if budget <= 0 or len(view.text) < SEGMENT_FROM:
@@ -108,7 +112,9 @@ def pieces(readings: Sequence[View], *, limit: int = MAX_PIECES) -> list[Piece]:
         label = "paragraph" if len(parts) == len(found) else "part"
         suffix = "" if view.kind == "clean" else " of the " + _VIEW_NAMES.get(view.kind, view.kind)
         for i, part in enumerate(parts[:budget], 1):
-            out.append(Piece(f"in {label} {i} of {len(parts)}{suffix}", prepare(part)))
+            out.append(Piece(
+                f"in {label} {i} of {len(parts)}{suffix}", prepare(part, mentions=True)
+            ))
         budget -= min(len(parts), budget)
     return out[:limit]
 

@@ -84,11 +84,34 @@ def _word_buckets(text: str, lo: int, hi: int, n_features: int) -> npt.NDArray[n
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def prepare(text: str, max_chars: int = int(DEFAULT_PARAMS["max_chars"])) -> str:
-    """What is hashed: the folded text, its middle cut when it is very long."""
+_QUOTED = re.compile(
+    r"(?<!\w)\"[^\"\n]{1,150}\"(?!\w)"
+    r"|(?<!\w)'[^'\n]{1,150}'(?!\w)"
+    r"|(?<!`)`[^`\n]{1,150}`(?!`)"
+    "|\u201c[^\u201d\n]{1,150}\u201d|\u2018[^\u2019\n]{1,150}\u2019"
+    "|\u201e[^\u201c\u201d\n]{1,150}[\u201c\u201d]"
+    "|\u00ab[^\u00bb\n]{1,150}\u00bb|\u300c[^\u300d\n]{1,150}\u300d"
+)
+MENTION = " qzq "  # what a quoted span becomes
+
+
+def mask_mentions(text: str) -> str:
+    """Short quoted spans (one line, up to 150 characters, in straight, curly, angle or CJK
+    quotes or backticks) replaced by one placeholder word: a phrase that is quoted is
+    mentioned, not said, so it should not weigh as if the user said it."""
+    return _QUOTED.sub(MENTION, text)
+
+
+def prepare(
+    text: str, max_chars: int = int(DEFAULT_PARAMS["max_chars"]), *, mentions: bool = False
+) -> str:
+    """What is hashed: the folded text, its middle cut when it is very long; `mentions`:
+    short quoted spans masked first (`mask_mentions`)."""
     if len(text) > max_chars:
         half = max_chars // 2
         text = text[:half] + "\n" + text[-half:]
+    if mentions:
+        text = mask_mentions(text)
     return fold(text)
 
 
