@@ -26,7 +26,7 @@ from pathlib import Path
 from workers.curation.deobfuscate import View, views
 from workers.curation.overrides import Override, find_override
 from workers.curation.prank_base import PrankConfig, PrankInput, fold
-from workers.curation.textmodel import LinearTextModel, prepare
+from workers.curation.textmodel import LinearTextModel, calibrate, prepare
 from workers.curation.types import Signal
 
 MODEL = Path(__file__).resolve().parent / "models" / "jailbreak"
@@ -122,16 +122,6 @@ def pieces(readings: Sequence[View], *, limit: int = MAX_PIECES) -> list[Piece]:
 @cache
 def model() -> LinearTextModel:
     return LinearTextModel.load(MODEL)
-
-
-def calibrate(p: float, quarantine: float, reject: float) -> float:
-    """Map a model probability to the stage's scale: the held-in thresholds land on 0.5
-    (quarantine) and 0.8 (reject), piecewise linear in between."""
-    if p < quarantine:
-        return 0.5 * p / quarantine
-    if p < reject:
-        return 0.5 + 0.3 * (p - quarantine) / max(reject - quarantine, 1e-9)
-    return min(0.8 + 0.2 * (p - reject) / max(1.0 - reject, 1e-9), 1.0)
 
 
 def override_in(readings: Sequence[View]) -> tuple[Override, str] | None:

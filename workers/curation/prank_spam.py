@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from workers.curation.prank_base import PrankConfig, PrankInput, clean
-from workers.curation.textmodel import LinearTextModel, prepare
+from workers.curation.textmodel import LinearTextModel, calibrate, prepare
 from workers.curation.types import Signal
 
 MODEL = Path(__file__).resolve().parent / "models" / "spam"
@@ -29,14 +29,6 @@ def model() -> LinearTextModel:
     return LinearTextModel.load(MODEL)
 
 
-def _calibrate(p: float, quarantine: float, reject: float) -> float:
-    if p < quarantine:
-        return 0.5 * p / quarantine
-    if p < reject:
-        return 0.5 + 0.3 * (p - quarantine) / max(reject - quarantine, 1e-9)
-    return min(0.8 + 0.2 * (p - reject) / max(1.0 - reject, 1e-9), 1.0)
-
-
 def link_density(text: str) -> tuple[int, float]:
     """(links and contacts, share of the text's characters they take)."""
     found = [m.group() for m in _URL.finditer(text)] + [m.group() for m in _CONTACT.finditer(text)]
@@ -50,7 +42,7 @@ def detect_spam(x: PrankInput, cfg: PrankConfig) -> Signal | None:
     m = model()
     p = float(m.scores([prepare(text)], folded=True)[0])
     t = m.meta["thresholds"]
-    score = _calibrate(p, float(t["quarantine"]), float(t["reject"]))
+    score = calibrate(p, float(t["quarantine"]), float(t["reject"]))
     reason = f"spam model p={p:.2f}"
     links, density = link_density(text)
     if links >= 2 and density >= 0.6 and score < 0.8:

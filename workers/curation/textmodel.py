@@ -53,18 +53,9 @@ def _finish(h: npt.NDArray[np.uint64], salt: int, n_features: int) -> npt.NDArra
 def _char_buckets(text: str, lo: int, hi: int, n_features: int) -> npt.NDArray[np.int64]:
     if not text:
         return np.zeros(0, dtype=np.int64)
-    codes = np.frombuffer((" " + text + " ").encode("utf-32-le"), dtype=np.uint32)
-    codes = codes.astype(np.uint64)
-    h: npt.NDArray[np.uint64] = np.zeros(len(codes), dtype=np.uint64)
-    parts = []
-    with np.errstate(over="ignore"):
-        for n in range(1, hi + 1):
-            if len(codes) < n:
-                break
-            h = np.asarray(h[: len(codes) - n + 1] * _PRIME + codes[n - 1 :], dtype=np.uint64)
-            if n >= lo:
-                parts.append(_finish(h, n, n_features))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer((" " + text + " ").encode("utf-32-le"), dtype=np.uint32)
+    codes: npt.NDArray[np.uint64] = raw.astype(np.uint64)
+    return _ngram_buckets(codes, lo, hi, n_features, salt=0)
 
 
 def _word_buckets(text: str, lo: int, hi: int, n_features: int) -> npt.NDArray[np.int64]:
@@ -72,15 +63,23 @@ def _word_buckets(text: str, lo: int, hi: int, n_features: int) -> npt.NDArray[n
     if not tokens:
         return np.zeros(0, dtype=np.int64)
     ids = np.array([zlib.crc32(t.encode("utf-8")) for t in tokens], dtype=np.uint64)
-    parts = []
+    return _ngram_buckets(ids, lo, hi, n_features, salt=100)
+
+
+def _ngram_buckets(
+    ids: npt.NDArray[np.uint64], lo: int, hi: int, n_features: int, *, salt: int
+) -> npt.NDArray[np.int64]:
+    """Feature buckets of every lo..hi-gram of `ids` (characters or words): a rolling
+    polynomial hash, finished per n (`salt` keeps word and character n-grams apart)."""
     h: npt.NDArray[np.uint64] = np.zeros(len(ids), dtype=np.uint64)
+    parts = []
     with np.errstate(over="ignore"):
         for n in range(1, hi + 1):
             if len(ids) < n:
                 break
             h = np.asarray(h[: len(ids) - n + 1] * _PRIME + ids[n - 1 :], dtype=np.uint64)
             if n >= lo:
-                parts.append(_finish(h, 100 + n, n_features))
+                parts.append(_finish(h, salt + n, n_features))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
@@ -275,3 +274,13 @@ def fit(
     merged = {**DEFAULT_PARAMS, **params}
     coef, intercept = fit_features(vectorize(texts, merged), labels, seed=seed, alpha=alpha)
     return LinearTextModel(coef, intercept, merged, {"seed": seed, "alpha": alpha})
+
+
+def calibrate(p: float, quarantine: float, reject: float) -> float:
+    """Map a model probability to the prank stage's scale: the held-in thresholds land on 0.5
+    (quarantine) and 0.8 (reject), piecewise linear in between."""
+    if p < quarantine:
+        return 0.5 * p / quarantine
+    if p < reject:
+        return 0.5 + 0.3 * (p - quarantine) / max(reject - quarantine, 1e-9)
+    return min(0.8 + 0.2 * (p - reject) / max(1.0 - reject, 1e-9), 1.0)
