@@ -146,3 +146,30 @@ def test_generalisation_floor(screener: PiiScreener) -> None:
     clean = benign(DATA, screener)["benign_no_names"]
     assert clean["with_placeholder"]["share"] <= 0.02
     assert not re.search(r"\d", str(clean["placeholders_by_type"].get("STREET_ADDRESS", "")))
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Hello, this is Dr. Kyle Kuefer. Who are you?", True),
+        ("HiSian, the report is attached.", True),
+        ("Dear Mr.Okafor, thank you for writing.", True),
+        ("Thanks,\nJemma", True),
+        ("Hallo, ich bin Jonas und komme aus Köln.", True),
+        ("Bonjour, je m'appelle Claire Dubois.", True),
+        ("Olá, sou João e moro no Porto.", True),
+        ("Refresh the page and click Merge.", False),
+    ],
+)
+def test_phrase_prefilter_changes_no_finding(
+    text: str, named: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Phrases of a language whose first word is absent are skipped: the findings are those of
+    every pattern run on the text."""
+    from workers.curation import context_recognizers as cr
+
+    rec = cr.IntroductionRecognizer()
+    fast = [(r.start, r.end) for r in rec.analyze(text, ["PERSON"])]
+    assert bool(fast) == named
+    monkeypatch.setattr(cr._Phrases, "may_match", lambda self, words, glued: True)
+    assert fast == [(r.start, r.end) for r in rec.analyze(text, ["PERSON"])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -243,15 +244,46 @@ GAPS = {  # what may stand between the phrase and the name (a sign-off's: a line
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Phrases:
+    """The phrases of one language and kind as one pattern, and what a text must hold for it
+    to match at all: a phrase's first word as a word of the text, or (a one-word phrase whose
+    gap may be empty, "HiSian") at the start of one."""
+
+    pattern: re.Pattern[str]
+    lang: str
+    kind: str
+    first_words: frozenset[str]
+    glued: tuple[str, ...]
+
+    def may_match(self, words: frozenset[str], glued: bool) -> bool:
+        """`words`: the text's words, lower-cased; `glued`: whether a capital follows a
+        letter anywhere in it (the only way a glued phrase can precede a name)."""
+        if not self.first_words.isdisjoint(words):
+            return True
+        return glued and bool(self.glued) and any(w.startswith(self.glued) for w in words)
+
+
+_WORD = re.compile(r"\w+")
+_GLUE = re.compile(r"[^\W\d_][A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻŹĆŃ]")
+
+
 @lru_cache(maxsize=1)
-def _phrase_patterns() -> list[tuple[re.Pattern[str], str, str]]:
-    """(pattern, language, kind): the phrases of one kind, then the gap before the name."""
+def _phrase_patterns() -> list[_Phrases]:
+    """The phrases of each language and kind, then the gap before the name."""
     out = []
     for lang, kinds in name_phrases().items():
         for kind, phrases in kinds.items():
             joined = "|".join(sorted(phrases, key=len, reverse=True))
             pattern = rf"(?<![\w'\u2019])(?:{joined}){GAPS[kind]}(?=[A-ZÀ-ÖØ-ÞĀ-ŽŁŚŻŹĆŃ])"
-            out.append((re.compile(pattern, re.IGNORECASE), lang, kind))
+            firsts = [m.group() for p in phrases if (m := _WORD.match(p.lower()))]
+            glued = () if re.fullmatch(GAPS[kind], "") is None else tuple(
+                sorted({p.lower().replace("\\.?", "") for p in phrases
+                        if _WORD.fullmatch(p.lower().replace("\\.?", ""))})
+            )
+            out.append(_Phrases(
+                re.compile(pattern, re.IGNORECASE), lang, kind, frozenset(firsts), glued
+            ))
     return out
 
 
@@ -332,9 +364,14 @@ class IntroductionRecognizer(EntityRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
         results = []
-        for pattern, lang, kind in _phrase_patterns():
+        present = frozenset(_WORD.findall(text.lower()))
+        glued = _GLUE.search(text) is not None
+        for phrases in _phrase_patterns():
+            if not phrases.may_match(present, glued):  # most texts hold no phrase of most languages
+                continue
+            lang, kind = phrases.lang, phrases.kind
             check = _surname_ok if kind == "title" else given_name_ok
-            for m in pattern.finditer(text):
+            for m in phrases.pattern.finditer(text):
                 name = MULTI_NAME.match(text, m.end())
                 if name is None:
                     continue

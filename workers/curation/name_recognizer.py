@@ -130,10 +130,12 @@ def census_names() -> tuple[frozenset[str], frozenset[str]]:
     return first, last
 
 
+@lru_cache(maxsize=64)
 def mostly_lower_case(text: str) -> bool:
-    """A writer who never uses capitals: case says nothing about names there."""
-    letters = sum(c.isalpha() for c in text)
-    return letters >= 20 and sum(c.isupper() for c in text) <= letters * 0.01
+    """A writer who never uses capitals: case says nothing about names there. (Asked by
+    several recognizers of the same text, hence the small cache.)"""
+    letters = sum(map(str.isalpha, text))
+    return letters >= 20 and sum(map(str.isupper, text)) <= letters * 0.01
 
 
 class KnownNameRecognizer(_PersonRecognizer):
