@@ -92,9 +92,9 @@ class Runtime:
             s = self.settings
             screener = self.screener
             pranks = PrankConfig(quarantine_at=s.prank_quarantine_at, reject_at=s.prank_reject_at)
-            self._pipeline = Pipeline(
-                (PiiStage(screener), DedupeStage(self.index), PrankStage(pranks))
-            )
+            prank_stage = PrankStage(pranks)
+            prank_stage.load()
+            self._pipeline = Pipeline((PiiStage(screener), DedupeStage(self.index), prank_stage))
         return self._pipeline
 
 

@@ -346,3 +346,12 @@ def test_evaluate_missing_data(tmp_path: Path) -> None:
 
     with pytest.raises(FileNotFoundError, match="no evaluation corpus"):
         evaluate(tmp_path)
+
+
+def test_load_fills_every_detector_cache_before_the_first_item() -> None:
+    from workers.curation import gibberish, overrides, prank_jailbreak, prank_spam
+    from workers.curation.pipeline import PrankStage
+
+    PrankStage().load()
+    for loader in (prank_jailbreak.model, prank_spam.model, gibberish.model, overrides._rules):
+        assert loader.cache_info().currsize >= 1, loader.__qualname__

@@ -15,7 +15,7 @@ from typing import Protocol
 from workers.curation.dedupe import conversation_text, exact_key
 from workers.curation.dedupe_index import DedupeIndex
 from workers.curation.pii import PiiScreener
-from workers.curation.pranks import Context, PrankConfig, judge
+from workers.curation.pranks import Context, PrankConfig, judge, load
 from workers.curation.types import Finding, Signal, Turn
 
 
@@ -87,6 +87,10 @@ class DedupeStage:
 class PrankStage:
     config: PrankConfig = field(default_factory=PrankConfig)
     name: str = "pranks"
+
+    def load(self) -> None:
+        """Models and rules in memory before the first item (`pranks.load`)."""
+        load()
 
     def __call__(self, work: Work) -> Work:
         verdict = judge(work.turns, work.context, self.config)

@@ -35,6 +35,7 @@ __all__ = [
     "decide",
     "detect",
     "judge",
+    "load",
 ]
 
 DETECTORS: tuple[Detector, ...] = (
@@ -47,6 +48,21 @@ DETECTORS: tuple[Detector, ...] = (
     detect_jailbreak,
     detect_share_burst,
 )
+
+def load() -> None:
+    """Load the detectors' models and compiled rules now (a worker calls this at start), so
+    that the first job does not pay for them."""
+    from workers.curation import gibberish, overrides, prank_jailbreak, prank_spam
+    from workers.curation.deobfuscate import views
+    from workers.curation.prank_base import known_words
+
+    prank_jailbreak.model()
+    prank_spam.model()
+    gibberish.model()
+    overrides.find_override("")
+    known_words("en")
+    views("load")
+
 
 _DEFAULT_CONTEXT = Context()
 _DEFAULT_CONFIG = PrankConfig()
