@@ -143,8 +143,12 @@ def test_generalisation_floor(screener: PiiScreener) -> None:
     assert r["per_type"]["PERSON"]["recall"] >= 0.90
     assert r["street_address_chars"]["char_recall"] >= 0.85
     assert r["street_address_whole"]["whole"] >= 0.70
-    clean = benign(DATA, screener)["benign_no_names"]
+    sets = benign(DATA, screener)
+    clean = sets["benign_no_names"]
     assert clean["with_placeholder"]["share"] <= 0.02
+    # Public help docs: 9.55 false placeholders per 1,000 words before `used_as_a_word`, 4.3
+    # after; the 0.2 is not met (docs/curation.md). This bound keeps what was gained.
+    assert sets["benign_help_docs"]["placeholders_per_1000_words"]["per_1000"] <= 5.0
     assert not re.search(r"\d", str(clean["placeholders_by_type"].get("STREET_ADDRESS", "")))
 
 
@@ -173,3 +177,28 @@ def test_phrase_prefilter_changes_no_finding(
     assert bool(fast) == named
     monkeypatch.setattr(cr._Phrases, "may_match", lambda self, words, glued: True)
     assert fast == [(r.start, r.end) for r in rec.analyze(text, ["PERSON"])]
+
+
+def test_a_name_the_conversation_uses_as_a_command_is_a_program(screener: PiiScreener) -> None:
+    turns = [
+        Turn("user", "How do I preview drafts in Hugo?"),
+        Turn("assistant", "By default, Hugo does not publish drafts. Run hugo server -D."),
+    ]
+    out = screener.screen(turns)
+    assert not out.findings, [t.text for t in out.turns]
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # the lower-case spelling is only a mailbox, a handle or a home folder: still a person
+        ["Hi, I'm Hugo. Write to hugo@example.org if the upload fails again."],
+        ["Hugo Lindqvist asked for the export; his account is @hugo on the forum."],
+        ["Hugo Lindqvist keeps the backups in /home/hugo/archive on the old server."],
+    ],
+)
+def test_an_account_spelled_in_lower_case_keeps_the_name_masked(
+    screener: PiiScreener, turns: list[str]
+) -> None:
+    out = screener.screen([Turn("user", t) for t in turns])
+    assert "Hugo" not in " ".join(t.text for t in out.turns)

@@ -306,10 +306,52 @@ def _same_name(occurrence: str, forms: set[str]) -> bool:
     return " ".join(occurrence.split()) in forms or occurrence[:1].isupper()
 
 
+# What a lower-case word inside does not count as (a mailbox, a web address, a handle, a home
+# folder: each names a person's account, not a program).
+_ACCOUNTS = re.compile(
+    r"\S+@\S+|\bhttps?://\S+|(?<!\w)@\w+|(?:/home/|/Users/|\\Users\\)[\w.-]+", re.IGNORECASE
+)
+
+
+def used_as_a_word(texts: Sequence[str], spans: Sequence[list[Span]]) -> set[str]:
+    """One-word PERSON values that the conversation also writes in lower case, standing alone
+    ("Hugo" beside `hugo server`, "Syncthing" beside ~/.config/syncthing): a program, a
+    command or a product, not a person. Not for a common English word ("Will" beside "will"
+    says nothing) nor in text written without capitals."""
+    from workers.curation.name_recognizer import mostly_lower_case
+    from workers.curation.recognizers import english_word
+
+    candidates = {
+        text[s.start : s.end]
+        for text, found in zip(texts, spans, strict=True)
+        for s in found
+        if s.entity_type == "PERSON" and text[s.start : s.end].isalpha()
+        and text[s.start : s.end][:1].isupper() and len(text[s.start : s.end]) >= 3
+    }
+    candidates = {c for c in candidates if not english_word(c)}
+    if not candidates:
+        return set()
+    plain = [_ACCOUNTS.sub(" ", t) for t in texts if not mostly_lower_case(t)]
+    return {
+        c.casefold() for c in candidates
+        if any(re.search(rf"(?<![\w'\u2019-]){re.escape(c.lower())}(?![\w'\u2019-])", t)
+               for t in plain)
+    }
+
+
 def everywhere(texts: Sequence[str], spans: Sequence[list[Span]]) -> list[list[Span]]:
     """A value found in one message is masked wherever else it occurs in the conversation
     (any case, any spacing): a name the recognizers caught in the user's message stays hidden
-    when the assistant's reply quotes it in a context they would miss."""
+    when the assistant's reply quotes it in a context they would miss. A one-word name the
+    conversation also uses as a lower-case word (`used_as_a_word`) is dropped first."""
+    things = used_as_a_word(texts, spans)
+    if things:
+        spans = [
+            [s for s in found if not (
+                s.entity_type == "PERSON" and text[s.start : s.end].casefold() in things
+            )]
+            for text, found in zip(texts, spans, strict=True)
+        ]
     kinds: dict[str, str] = {}
     forms: dict[str, set[str]] = {}  # a name's spellings as found
     for text, found in zip(texts, spans, strict=True):

@@ -12,6 +12,7 @@ one, and placeholders per 1,000 words. Synth records are split dev (even index) 
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Sequence
@@ -25,6 +26,11 @@ Subset = Literal["all", "dev", "holdout"]
 FILE = Path("pii-presidio-synth") / "synth_dataset_v2.json"
 OASST = Path("oasst-en100-trees") / "en_100_tree.jsonl"
 BENIGN = Path(__file__).resolve().parents[2] / "data" / "curation" / "benign-no-names"
+# Public help / how-to docs (Syncthing, Hugo) with every paragraph naming a person removed:
+# scripts/build-benign-help-docs.py. Its first false-positive list was read when
+# `pii.used_as_a_word` was written (2026-12-02); nothing else was tuned on it.
+BENIGN_HELP_DOCS = BENIGN.parent / "benign-help-docs" / "conversations.jsonl.gz"
+BENIGN_TARGETED = frozenset({"benign_no_names", "benign_help_docs"})  # name-free: targets apply
 # Winnow's own docs: benign technical prose (their IP addresses such as 127.0.0.1 are real
 # findings, so this set is information only). curation.md quotes example names.
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -148,15 +154,22 @@ def score(
 
 
 def benign_conversations(data_dir: Path) -> dict[str, list[list[Turn]]]:
-    """Benign sets by name: the hand-written one without names, OASST's assistant replies (one
-    reply per conversation; they may name real people, so theirs is an upper bound), and the
-    paragraphs of Winnow's docs (information only, see DOCS)."""
+    """Benign sets by name: the hand-written one without names, public help docs without names
+    (two-turn question / article conversations), OASST's assistant replies (one reply per
+    conversation; they may name real people, so theirs is an upper bound), and the paragraphs
+    of Winnow's docs (information only, see DOCS)."""
     sets: dict[str, list[list[Turn]]] = {}
     path = BENIGN / "conversations.jsonl"
     if path.is_file():
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         sets["benign_no_names"] = [
             [Turn(m["role"], m["content"]) for m in row["messages"]] for row in rows if row
+        ]
+    if BENIGN_HELP_DOCS.is_file():
+        with gzip.open(BENIGN_HELP_DOCS, "rt", encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        sets["benign_help_docs"] = [
+            [Turn(m["role"], m["content"]) for m in row["messages"]] for row in rows
         ]
     oasst = data_dir / OASST
     if oasst.is_file():
@@ -200,7 +213,7 @@ def benign(data_dir: Path, screener: PiiScreener) -> dict[str, Any]:
             "placeholders_per_1000_words": {"per_1000": per_1000, "n": words},
             "placeholders_by_type": by_type,
         }
-        if name == "benign_no_names":  # OASST replies may name real people: information only
+        if name in BENIGN_TARGETED:  # OASST replies may name real people: information only
             entry["with_placeholder"] |= {
                 "target": f"share <= {BENIGN_SHARE_TARGET}",
                 "meets_target": share <= BENIGN_SHARE_TARGET,
