@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import codecs
-import time
 
 import pytest
 
@@ -123,20 +122,3 @@ def test_hostile_input_is_bounded(text: str) -> None:
     got = views(text, max_views=8)
     assert 1 <= len(got) <= 8
     assert all(len(v.text) <= 4 * len(text) for v in got)
-
-
-def test_plain_english_is_cheap() -> None:
-    text = ("Could you help me write a short note to my landlord about the broken heater? " * 27)[
-        :2048
-    ]
-    views(text)  # warm the word list
-    n = 200
-    t0 = time.perf_counter()
-    for _ in range(n):
-        clean(text)
-    t1 = time.perf_counter()
-    for _ in range(n):
-        views(text)
-    t2 = time.perf_counter()
-    extra = ((t2 - t1) - (t1 - t0)) / n
-    assert extra < 2e-3  # budget 0.2 ms; generous here so a loaded CI machine does not flake

@@ -5,7 +5,6 @@ and the model files are small and load without pickle."""
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 
@@ -115,15 +114,3 @@ def test_model_files_are_small_and_say_how_they_were_made() -> None:
     assert 0.0 < t["quarantine"] <= t["reject"] < 1.0
     assert not any(h in name for name in meta["sources"]
                    for h in ("garak", "pyrit", "spikee", "prompt-security-fuzzer"))
-
-
-def test_a_2kb_message_is_quick() -> None:
-    text = ("Here is a normal paragraph about our team meeting and the holiday plan. " * 30)[
-        :2048
-    ]
-    x = PrankInput.build([Turn("user", text)], Context())
-    detect_jailbreak(x, CFG)
-    started = time.perf_counter()
-    for _ in range(20):
-        detect_jailbreak(x, CFG)
-    assert (time.perf_counter() - started) / 20 < 0.02  # generous: shared CI machines

@@ -59,7 +59,7 @@ REASONS = {
     "scripts": "letters of several scripts mixed",
 }
 PAIR_BITS = 24  # the seen-word-pair bit set has 2**24 bits (2 MB)
-MIN_LETTERS = 12  # the character measures abstain below this many letters
+MIN_LETTERS = 6  # the character measures abstain below this many letters
 MIN_VISIBLE = 8
 KNOWN, FUNCTION, FREQUENT = 1, 2, 4  # bits of the word table's flags
 LANG_SHIFT = 8  # above them, one bit per language that knows the word

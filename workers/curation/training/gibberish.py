@@ -70,7 +70,7 @@ LEVELS = (0.5, 0.9, 0.99, 0.995, 0.997, 0.998, 0.999, 0.9995)
 GATES = (0.995, 0.997, 0.998, 0.999, 0.9995)  # candidate levels for the 0.5 line, lowest first
 MAX_NATURAL_FP = 0.005  # natural calibration text reaching 0.5 on any measure
 EDGES = {  # lower bounds of length buckets 1..4 (bucket 0 from the measure's minimum)
-    "letters": (25, 50, 100, 200),
+    "letters": (12, 25, 50, 100, 200),
     "visible": (25, 50, 100, 200),
     "judged": (2, 4, 7, 13),
     "pairs": (5, 8, 13, 25),
