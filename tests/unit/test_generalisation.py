@@ -124,3 +124,27 @@ def test_held_out_corpora_are_never_read(tmp_path: Any) -> None:
 def test_no_sources_is_an_error(tmp_path: Any) -> None:
     with pytest.raises(FileNotFoundError, match="no training source"):
         generalisation.evaluate(None, tmp_path)
+
+
+def test_a_never_fitted_origin_is_measured_but_never_fitted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    task = dataclasses.replace(TASK, never_fitted=frozenset({"ash"}))
+    fitted: list[frozenset[str]] = []
+    real_fit = fitting.fit_rows
+
+    def fit_rows(t: fitting.Task, m: fitting.Matrix, rows: Any) -> Any:
+        fitted.append(frozenset(m.origins[rows].tolist()))
+        return real_fit(t, m, rows)
+
+    monkeypatch.setattr(fitting, "fit_rows", fit_rows)
+    result = generalisation.evaluate_task(task, _sources(), derive=False)
+    assert result["folds"] == 5  # no fold of its own
+    assert fitted and all("ash" not in f for f in fitted)
+    entry = result["sources"]["ash:benign"]
+    assert entry["never_fitted"] and "fp_rate" in entry and entry["n"] == 24
+    model = fitting.train(task, _sources())
+    assert "ash:benign" not in model.meta["sources"]
+    assert "oak:benign" in model.meta["sources"]

@@ -94,8 +94,21 @@ def test_pieces_are_capped_and_labelled() -> None:
     text = "\n\n".join(f"Paragraph {i} of a long pasted document, with some words." for i in
                        range(40))
     found = pieces(views(text))
-    assert len(found) <= MAX_PIECES
-    assert found[0].where == "" and all(p.where.startswith("in part") for p in found[1:])
+    assert len(found) == MAX_PIECES  # long: read by its parts only, the budget all theirs
+    assert all(p.where.startswith("in part") for p in found)
+
+
+def test_a_short_text_is_read_whole_and_a_long_one_by_its_paragraphs() -> None:
+    from workers.curation.prank_jailbreak import WHOLE_UP_TO
+
+    short = "First paragraph of a note.\n\n" + "Second paragraph, " * 12
+    assert len(short) <= WHOLE_UP_TO
+    assert pieces(views(short))[0].where == ""
+    long = "\n\n".join(["A paragraph about installing the tool and configuring it. " * 4] * 8)
+    assert len(long) > WHOLE_UP_TO
+    assert "" not in [p.where for p in pieces(views(long))]
+    one_paragraph = "One very long paragraph without a break. " * 60  # its sentence windows
+    assert all(p.where.startswith("in part") for p in pieces(views(one_paragraph)))
 
 
 def test_calibration_puts_thresholds_on_the_stage_scale() -> None:

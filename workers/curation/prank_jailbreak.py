@@ -35,6 +35,7 @@ SEGMENT_FROM = 280  # texts shorter than this are only scored whole
 _WINDOW = 3  # sentences per window when a paragraph is long
 _LONG_PARAGRAPH = 500
 RULE_SCORE = 0.9  # a precise override instruction rejects by itself
+WHOLE_UP_TO = 1500  # longer clean texts are scored by their paragraphs only (see pieces)
 
 _VIEW_NAMES = {
     "base64": "base64-decoded text",
@@ -96,10 +97,15 @@ def _grouped(parts: list[str], limit: int) -> list[str]:
 
 def pieces(readings: Sequence[View], *, limit: int = MAX_PIECES) -> list[Piece]:
     """What the model scores for one text's views: each view whole, then each long view's
-    paragraphs, at most `limit` pieces in all."""
+    paragraphs, at most `limit` pieces in all. A view longer than `WHOLE_UP_TO` with two
+    paragraphs or more is read by its paragraphs only: whole, a long article or reply reads
+    like a long role-play prompt (the second person, instructions), while an attack says
+    what it wants in one of its paragraphs."""
     out: list[Piece] = []
     for view in readings:
         where = "" if view.kind == "clean" else "in " + _VIEW_NAMES.get(view.kind, view.kind)
+        if len(view.text) > WHOLE_UP_TO and len(segments(view.text)) > 1:
+            continue
         out.append(Piece(where, prepare(view.text, mentions=True)))
     budget = limit - len(out)
     for view in readings:

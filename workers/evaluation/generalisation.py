@@ -123,9 +123,11 @@ def evaluate_task(
     out_sources: dict[str, Any] = {}
     derived_out: dict[str, Any] = {}
     skipped: dict[str, str] = {}
-    origins = sorted(set(m.origins.tolist()))
+    unseen = np.isin(m.origins, sorted(task.never_fitted))
+    origins = sorted(set(m.origins[~unseen].tolist()))
     for origin in origins:
         held = m.rows(not_origin=origin)
+        held = held[~unseen[held]]
         if len(set(m.y[held].tolist())) < 2:
             skipped[origin] = "held-in data lacks one of the classes"
             continue
@@ -155,6 +157,17 @@ def evaluate_task(
                 ds = fitting.scores(dm, coef, b)
                 derived_out[f"{origin}/{kind}"] = _entry(ds, dm.rule, True, tuned, oof_neg)
                 derived_out[f"{origin}/{kind}"].pop("pr_curve")
+    if unseen.any():  # never fitted: measured by the model fitted on every other source
+        fitted = np.flatnonzero(~unseen)
+        tuned = fitting.tune(task, m, fitted)
+        coef, b = fitting.fit_rows(task, m, fitted)
+        oof_pos = tuned.oof[m.y[fitted] == 1]
+        left = fitting.subset(m, np.flatnonzero(unseen))
+        left_scores = fitting.scores(left, coef, b)
+        for name in sorted(set(left.names)):
+            sel = np.array([n == name for n in left.names])
+            out_sources[name] = _entry(left_scores[sel], left.rule[sel], False, tuned, oof_pos)
+            out_sources[name]["never_fitted"] = True
     result: dict[str, Any] = {
         "folds": len(origins) - len(skipped),
         "sources": out_sources,
@@ -210,8 +223,9 @@ def render(results: dict[str, Any]) -> str:
             metric = "recall" if "recall" in e else "fp_rate"
             mark = "    " if "meets_target" not in e else ("ok  " if e["meets_target"] else "FAIL")
             t = e["thresholds"]
+            shown = f"{name} (never fitted)" if e.get("never_fitted") else name
             lines.append(
-                f"    {mark} {name:<48} {metric}={e[metric]:<7} n={e['n']:<5} "
+                f"    {mark} {shown:<48} {metric}={e[metric]:<7} n={e['n']:<5} "
                 f"model-only={e['model_only_' + metric]:<7} "
                 f"thresholds q={t['quarantine']} r={t['reject']}"
                 + (f"  ({e['target']})" if "target" in e else "")

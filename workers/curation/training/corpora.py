@@ -83,10 +83,22 @@ def _shared(data_dir: Path) -> Iterator[tuple[str, Path, list[Example]]]:
             for reply in msg.get("replies") or []:
                 walk(reply)
 
+        replies: list[Example] = []
+
+        def answers(msg: dict[str, Any]) -> None:
+            if msg.get("role") == "assistant" and msg.get("text"):
+                replies.append(Example(msg["text"], "benign", "assistant-reply"))
+            for reply in msg.get("replies") or []:
+                answers(reply)
+
         for line in oa.read_text(encoding="utf-8").splitlines():
             if line:
                 walk(json.loads(line)["prompt"])
+                answers(json.loads(line)["prompt"])
         yield "oasst-prompts", oa, out
+        # Long explanatory prose in the second person ("you can", "make sure you"), as users
+        # paste it back into a conversation: benign, and unlike the short prompts above.
+        yield "oasst-replies", oa, replies
     hh = data_dir / "hh-rlhf-harmless" / "harmless-base-test.jsonl.gz"
     if hh.is_file():
         # First human turn of red-team dialogues: requests for harmful help, sometimes rude,
@@ -115,6 +127,13 @@ def _curation(root: Path) -> Iterator[tuple[str, Path, list[Example]]]:
                     rec = json.loads(line)
                     if rec.get("label") in LABELS and rec.get("text"):
                         examples.append(Example(rec["text"], rec["label"], rec.get("kind") or ""))
+                    elif isinstance(rec.get("messages"), list):
+                        # A benign conversation (help docs): its articles, as a user pastes them.
+                        examples.extend(
+                            Example(m["content"], "benign", "article")
+                            for m in rec["messages"]
+                            if m.get("role") == "assistant" and m.get("content")
+                        )
             yield folder.name, part, examples
 
 

@@ -42,9 +42,15 @@ class Task:
     group_cv: bool = True
     seed: int = 13
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    # Origins this task never fits on: measured as data it has not seen, in every fold and by
+    # the shipped model (sources that would teach it the wrong lesson, kept as a check).
+    never_fitted: frozenset[str] = frozenset()
 
     def uses(self, source: Source) -> bool:
         return source.label in self.positive or source.label in self.negative
+
+    def fits(self, source: Source) -> bool:
+        return self.uses(source) and source.origin not in self.never_fitted
 
 
 @dataclass(slots=True)
@@ -220,12 +226,13 @@ def per_source(m: Matrix, tuned: Tuned) -> dict[str, dict[str, Any]]:
 
 
 def train(task: Task, sources: dict[str, Source]) -> LinearTextModel:
-    """The shipped model: fitted on every source, thresholds by cross-validation on them."""
-    m = build(task, sources)
+    """The shipped model: fitted on every source it fits on, thresholds by cross-validation
+    on them."""
+    used = {k: v for k, v in sources.items() if task.fits(v)}
+    m = build(task, used)
     rows = np.arange(len(m.y), dtype=np.int64)
     tuned = tune(task, m, rows)
     coef, b = fit_rows(task, m, rows)
-    used = {k: v for k, v in sources.items() if task.uses(v)}
     meta = {
         "task": task.name,
         "classes": [

@@ -18,6 +18,9 @@ def _rule(raw: str) -> bool:
 
 # Chosen on leave-one-source-out figures (generalisation.evaluate_task): character 3-5-grams and a
 # stronger penalty lean less on short fragments of phrases seen in the training attacks.
+# Long explanatory prose (assistant replies, help articles) is never fitted on: as benign data
+# it teaches "long second-person text is benign", and held-out attack recall fell from 0.70 to
+# 0.42 on jailbreak-llms (docs/curation.md); it is measured instead, as text never seen.
 TASK = Task(
     name="jailbreak",
     positive=frozenset({"attack"}),
@@ -26,5 +29,6 @@ TASK = Task(
     rule=_rule,
     alpha=1e-4,
     params={**DEFAULT_PARAMS, "char_ngrams": [3, 5]},
+    never_fitted=frozenset({"oasst-replies", "benign-help-docs"}),
 )
 OUTPUT = MODEL
