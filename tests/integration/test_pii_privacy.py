@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,16 @@ REDACTED_TYPES = {
     "STREET_ADDRESS",
     "US_DRIVER_LICENSE",
 }
+
+
+# Job ids, content hashes and keys are random hex, and random hex can hold any run of digits
+# ("curate-8320789e93..." holds the postcode 20789): such runs are taken out before a value is
+# looked for. A hex run with no letter (a card or phone number) stays.
+_RANDOM_HEX = re.compile(r"(?=[0-9a-f]*[a-f])[0-9a-f]{12,}")
+
+
+def without_random_ids(text: str) -> str:
+    return _RANDOM_HEX.sub("#", text)
 
 
 def fully_masked_records(limit: int) -> list[tuple[str, list[str]]]:
@@ -117,12 +128,20 @@ def test_no_raw_pii_in_database_logs_or_answers(
         assert item["messages"] is not None
     call("GET", "/v1/events?limit=1000")
 
-    database = dump_database(app)
+    database = without_random_ids(dump_database(app))
     logs = "\n".join(r.getMessage() + " " + repr(r.args) for r in caplog.records)
     logs += caplog.text
-    api = "\n".join(answers)
+    logs = without_random_ids(logs)
+    api = without_random_ids("\n".join(answers))
     assert "<PERSON_1>" in api and "<EMAIL_ADDRESS_1>" in database  # the searches see content
     for value in sorted(secrets):
         assert value not in database, f"a PII value (len {len(value)}) is in the database"
         assert value not in logs, f"a PII value (len {len(value)}) is in the logs"
         assert value not in api, f"a PII value (len {len(value)}) is in an API answer"
+
+
+def test_random_ids_are_taken_out_but_numbers_stay() -> None:
+    dump = "('curate-8320789e9339498e8b01', '4111111111111111', 'zip 20789')"
+    cleaned = without_random_ids(dump)
+    assert "8320789e" not in cleaned
+    assert "4111111111111111" in cleaned and "20789" in cleaned
