@@ -430,33 +430,28 @@ def parse_md(path: str, source: str, _labels: dict[str, str]) -> Doc:
             blocks.append(Block("text", value))
         para.clear()
 
+    def code_block(i: int, closes: re.Pattern[str]) -> int:
+        """The code from line i + 1 up to the closing line; the index after it."""
+        flush()
+        j = i + 1
+        while j < len(lines) and not closes.search(lines[j]):
+            j += 1
+        code = md_code(lines[i + 1 : j])
+        if code:
+            blocks.append(Block("code", code))
+        return j + 1
+
     i = 0
     while i < len(lines):
         line = lines[i]
         fence = FENCE.match(line)
         if fence:
-            flush()
             mark = fence.group(2)
-            j = i + 1
-            while j < len(lines) and not re.match(
-                rf"^\s*{re.escape(mark[0])}{{{len(mark)},}}\s*$", lines[j]
-            ):
-                j += 1
-            code = md_code(lines[i + 1 : j])
-            if code:
-                blocks.append(Block("code", code))
-            i = j + 1
+            i = code_block(i, re.compile(rf"^\s*{re.escape(mark[0])}{{{len(mark)},}}\s*$"))
             continue
         sc = SHORTCODE.match(line.strip())
         if sc and sc.group(2) == "code-toggle" and not line.strip().endswith("/>}}"):
-            flush()
-            j = i + 1
-            while j < len(lines) and not re.search(r"\{\{<\s*/\s*code-toggle", lines[j]):
-                j += 1
-            code = md_code(lines[i + 1 : j])
-            if code:
-                blocks.append(Block("code", code))
-            i = j + 1
+            i = code_block(i, re.compile(r"\{\{<\s*/\s*code-toggle"))
             continue
         heading = MD_HEADING.match(line)
         if heading:
@@ -700,7 +695,12 @@ what:     benign help / how-to documentation without names, as two-turn conversa
           the PII stage's precision (issue 13: placeholders per 1,000 words, share of
           conversations given one). Every placeholder the PII stage puts here is a false positive.
 built by: scripts/build-benign-help-docs.py SYNCTHING_GIT_DIR HUGO_GIT_DIR (deterministic; the
-          committed .gz is what tests read). Not read while the PII filters were tuned.
+          committed .gz is what tests read). Its first list of false placeholders (9.55 per
+          1,000 words) was read when one rule was written (a one-word name the conversation
+          also writes as a lower-case word is a program: workers/curation/pii.py
+          used_as_a_word); no other PII rule was written from it. The articles are also a
+          benign source of the prank models: fitted by the spam task, never fitted by the
+          jailbreak task (which measures them as unseen text).
 file:     conversations.jsonl.gz - one JSON a line: {id, origin, path, messages: [{role: user,
           content: a short question made from the article title or FAQ heading}, {role:
           assistant, content: the article text}]}; 300-600 words (\\w+ runs) of assistant text

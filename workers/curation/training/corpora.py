@@ -76,25 +76,20 @@ def _shared(data_dir: Path) -> Iterator[tuple[str, Path, list[Example]]]:
     oa = data_dir / "oasst-en100-trees" / "en_100_tree.jsonl"
     if oa.is_file():
         out: list[Example] = []
-
-        def walk(msg: dict[str, Any]) -> None:
-            if msg.get("role") == "prompter" and msg.get("text"):
-                out.append(Example(msg["text"], "benign", "prompter"))
-            for reply in msg.get("replies") or []:
-                walk(reply)
-
         replies: list[Example] = []
 
-        def answers(msg: dict[str, Any]) -> None:
-            if msg.get("role") == "assistant" and msg.get("text"):
-                replies.append(Example(msg["text"], "benign", "assistant-reply"))
+        def walk(msg: dict[str, Any]) -> None:
+            if msg.get("text") and msg.get("role") in ("prompter", "assistant"):
+                prompter = msg["role"] == "prompter"
+                (out if prompter else replies).append(
+                    Example(msg["text"], "benign", "prompter" if prompter else "assistant-reply")
+                )
             for reply in msg.get("replies") or []:
-                answers(reply)
+                walk(reply)
 
         for line in oa.read_text(encoding="utf-8").splitlines():
             if line:
                 walk(json.loads(line)["prompt"])
-                answers(json.loads(line)["prompt"])
         yield "oasst-prompts", oa, out
         # Long explanatory prose in the second person ("you can", "make sure you"), as users
         # paste it back into a conversation: benign, and unlike the short prompts above.
