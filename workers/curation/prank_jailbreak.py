@@ -101,18 +101,16 @@ def pieces(readings: Sequence[View], *, limit: int = MAX_PIECES) -> list[Piece]:
     paragraphs or more is read by its paragraphs only: whole, a long article or reply reads
     like a long role-play prompt (the second person, instructions), while an attack says
     what it wants in one of its paragraphs."""
+    split = [segments(v.text) if len(v.text) >= SEGMENT_FROM else [] for v in readings]
     out: list[Piece] = []
-    for view in readings:
+    for view, found in zip(readings, split, strict=True):
         where = "" if view.kind == "clean" else "in " + _VIEW_NAMES.get(view.kind, view.kind)
-        if len(view.text) > WHOLE_UP_TO and len(segments(view.text)) > 1:
+        if len(view.text) > WHOLE_UP_TO and len(found) > 1:
             continue
         out.append(Piece(where, prepare(view.text, mentions=True)))
     budget = limit - len(out)
-    for view in readings:
-        if budget <= 0 or len(view.text) < SEGMENT_FROM:
-            continue
-        found = segments(view.text)
-        if len(found) < 2:
+    for view, found in zip(readings, split, strict=True):
+        if budget <= 0 or len(found) < 2:
             continue
         parts = _grouped(found, max(budget // max(len(readings), 1), 2))
         label = "paragraph" if len(parts) == len(found) else "part"
