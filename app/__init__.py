@@ -1,4 +1,8 @@
-"""The Winnow application factory."""
+"""The Winnow application factory.
+
+The app is given its job queue: `app.cli.make_app` (the `winnow` command, tests) builds the queue
+and the workers' runtime, which only the CLI may import, and wires them in here.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,20 @@ from typing import Any
 from flask import Flask
 
 from app.config import Settings
+from app.jobs import JobQueue
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """Build the app from settings (environment by default); `overrides` patch Flask config."""
+def create_app(settings: Settings, queue: JobQueue, **overrides: Any) -> Flask:
+    """Build the app from settings, enqueueing on `queue`; `overrides` patch Flask config."""
     from app.api import register_blueprints
     from app.api.auth import authenticate
     from app.api.errors import register_error_handlers
     from app.api.http import register_http
+    from app.api.ratelimit import init_rate_limits
     from app.api.request import close_request_session
-    from app.cli import register_commands
     from app.db import Database
     from app.logs import escape_every_record, init_access_log
-    from app.ratelimit import init_rate_limits
-    from workers import runtime
-    from workers.queue import make_queue
 
-    settings = settings or Settings()
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -36,9 +37,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     escape_every_record()  # no request value can forge a log line or colour a terminal
 
     app.extensions["winnow.db"] = Database(settings.effective_database_url)
-    app.extensions["winnow.queue"] = make_queue(settings.redis_url, settings.queue_name)
-    # Jobs run by this process (the embedded queue, CLI commands) use the same database and queue.
-    runtime.configure(settings, app.extensions["winnow.db"], app.extensions["winnow.queue"])
+    app.extensions["winnow.queue"] = queue
     init_access_log(app)  # first: its line is written for every answer, errors included
     register_http(app)  # before authentication: 414 and OPTIONS need no key
     # Authentication must run before the rate limiter's hook, which keys on the caller.
@@ -47,5 +46,4 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     init_rate_limits(app, settings)
     register_error_handlers(app)
     register_blueprints(app)
-    register_commands(app)
     return app

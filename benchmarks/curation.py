@@ -126,7 +126,7 @@ def main() -> None:
     from presidio_analyzer import AnalyzerEngine
     from presidio_anonymizer import AnonymizerEngine
 
-    from app import create_app
+    from app.cli import make_app
     from app.config import Settings
     from app.migrate import upgrade
     from workers import runtime
@@ -136,7 +136,7 @@ def main() -> None:
     settings = Settings(database_url=db_url, redis_url=redis_url,
                         encryption_key=os.environ.get("WINNOW_ENCRYPTION_KEY")
                         or "S0ZSXBt0JmjVgRr4zo4k8Jb2X2Q8F5o1UwHqN3v7c1o=")
-    app = create_app(settings)
+    app = make_app(settings)
     upgrade(app.extensions["winnow.db"].engine)
     rt = runtime.current()
     pipeline = rt.pipeline  # loads the model once, like a worker does

@@ -75,13 +75,14 @@ def main() -> None:
     from pydantic import SecretStr
     from sqlalchemy import select, text
 
-    from app import create_app
+    from app.cli import make_app
     from app.config import Settings
     from app.feedback import DEFAULT_SIGNAL_MAP
+    from app.labelstudio import connect
     from app.migrate import upgrade
     from app.models import Item, Project
-    from workers.labelstudio.client import connect
-    from workers.labelstudio.push import feedback_of, push_project
+    from app.services.reactions import feedback_of
+    from workers.labelstudio.push import push_project
     from workers.labelstudio.setup import label_config, setup_project
     from workers.labelstudio.tasks import review_task
 
@@ -93,7 +94,7 @@ def main() -> None:
         label_studio_token=SecretStr(os.environ["WINNOW_TEST_LABEL_STUDIO_TOKEN"]),
         push_batch_size=args.batch,
     )
-    app = create_app(settings)
+    app = make_app(settings)
     engine = app.extensions["winnow.db"].engine
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import Engine, text
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.db import make_engine
 from app.migrate import upgrade
@@ -117,7 +117,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
-    application = create_app(settings)
+    application = make_app(settings)
     yield application
     application.extensions["winnow.db"].dispose()
 

@@ -56,11 +56,10 @@ def conversation(
 
 def run_jobs(app: Any) -> None:
     """Run every queued job to the end: the in-process queue's thread, or an RQ worker."""
-    from workers.queue import InProcessJobQueue, RQJobQueue
+    from workers.queue import RQJobQueue
 
     queue = app.extensions["winnow.queue"]
-    if isinstance(queue, InProcessJobQueue):
-        queue.join()
+    if queue.drain():
         return
     assert isinstance(queue, RQJobQueue)
     from rq import SimpleWorker

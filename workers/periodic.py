@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 log = logging.getLogger("winnow.periodic")
 
@@ -32,7 +33,7 @@ class Periodic(threading.Thread):
     def _my_turn(self) -> bool:
         if not self.redis_url:
             return True
-        from workers.queue import redis_connection
+        from app.jobs import redis_connection
 
         lock = redis_connection(self.redis_url).set(
             f"winnow:{self.chore}:lock", "1", nx=True, ex=max(1, int(self.every) - 1)
@@ -43,10 +44,25 @@ class Periodic(threading.Thread):
         self.stopped.set()
 
 
+def reconcile(older_than: timedelta | None = None) -> int:
+    """Everything recorded in the database that should have a job and has none gets one:
+    items stuck in `received`, pending free-text screening, pending erasures' purges (each
+    domain reconciles its own). Returns how many items were re-enqueued."""
+    from workers import runtime
+    from workers.curation.reconcile import reconcile as reconcile_items
+    from workers.datasets.erasure import reconcile_erasures
+
+    stuck = reconcile_items(older_than)
+    after = timedelta(seconds=runtime.current().settings.reconcile_after_seconds)
+    age = older_than if older_than is not None else after
+    if erasures := reconcile_erasures(age):
+        log.info("re-enqueued the purge of %d pending erasure(s)", erasures)
+    return stuck
+
+
 def chores(settings: object) -> list[Periodic]:
     """The chores a worker or `winnow up` runs with these settings (not started)."""
     from app.config import Settings
-    from workers.curation.reconcile import reconcile
 
     assert isinstance(settings, Settings)
     found = [Periodic("reconcile", settings.reconcile_every_seconds, settings.redis_url, reconcile)]

@@ -2,7 +2,8 @@
 
 Both run a job the same way (same retry policy, failed jobs kept and retryable), so code that
 enqueues does not care which. A job is named by its dotted path ("workers.curation.job.curate"),
-so the API process never imports the heavy curation stages. The in-process queue keeps nothing
+so the API process never imports the heavy curation stages: the name a caller enqueues
+(`app.jobs.CURATE`) becomes that path here (`workers.registry`). The in-process queue keeps nothing
 across restarts: anything that must survive one is recorded in the database first, and the
 reconciler re-enqueues it.
 
@@ -20,59 +21,43 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
-from redis import Redis
 from rq import Queue, Retry, SimpleWorker
 from rq.exceptions import DeserializationError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from app.jobs import LIVE_STATES, FailedJob, Func, JobQueue, new_job_id, redis_connection
+from workers import registry
+
+__all__ = [
+    "LIVE_STATES",
+    "FailedJob",
+    "Func",
+    "InProcessJobQueue",
+    "JobQueue",
+    "RQJobQueue",
+    "make_queue",
+    "new_job_id",
+    "redis_connection",
+    "rq_worker",
+]
 log = logging.getLogger("winnow.queue")
 
 RETRY_INTERVALS = (2, 4, 8, 16, 32)  # seconds: exponential backoff, five retries
 FAILURE_TTL = 14 * 24 * 3600  # failed jobs stay visible (and retryable) for two weeks
 JOB_TIMEOUT = 600  # seconds; a job running longer is killed and counts as failed
-Func = Callable[..., Any] | str
-# Job states in which a job will still run (or is running): the reconciler leaves these alone.
-LIVE_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
 
 
-@dataclass(frozen=True)
-class FailedJob:
-    id: str
-    func: str
-    args: tuple[Any, ...]
-    failed_at: datetime | None
-    error: str  # the exception's type and message, never the traceback's locals
 
-
-class JobQueue(Protocol):
-    def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str: ...
-
-    def claim(self, key: str, ttl: int) -> bool:
-        """Take `key` unless another holder has it (for at most `ttl` seconds): a caller
-        enqueues a coalescing job only when it takes the key, and the job gives it back with
-        `release` before it starts its work, so nothing it should see is missed."""
-
-    def release(self, key: str) -> None: ...
-
-    def status(self, job_id: str) -> str | None:
-        """queued, started, deferred, scheduled, finished, failed; None if unknown."""
-
-    def started_at(self, job_id: str) -> datetime | None: ...
-
-    def failed(self) -> list[FailedJob]: ...
-
-    def retry(self, job_id: str) -> bool: ...
 
 
 def resolve(func: Func) -> Callable[..., Any]:
+    func = registry.target(func)
     if callable(func):
         return func
     module, _, name = func.rpartition(".")
@@ -81,18 +66,9 @@ def resolve(func: Func) -> Callable[..., Any]:
 
 
 def _name(func: Func) -> str:
+    func = registry.target(func)
     return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
 
-
-def new_job_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:20]}"
-
-
-@cache
-def redis_connection(url: str) -> Redis:
-    return Redis.from_url(
-        url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
-    )
 
 
 def _plain(value: Any) -> Any:
@@ -139,9 +115,13 @@ class RQJobQueue:
         self.connection = redis_connection(redis_url)
         self.queue = Queue(name, connection=self.connection, serializer=JobSerializer)
 
+    @property
+    def durable(self) -> bool:
+        return True
+
     def enqueue(self, func: Func, *args: Any, job_id: str | None = None) -> str:
         job = self.queue.enqueue(
-            cast(Any, func),
+            cast(Any, registry.target(func)),
             *args,
             job_id=job_id,
             retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
@@ -175,6 +155,9 @@ class RQJobQueue:
     def clean_abandoned(self) -> None:
         """Jobs of workers that died (SIGKILL, lost machine) go to retry or to failed."""
         StartedJobRegistry(queue=self.queue).cleanup()
+
+    def drain(self) -> bool:
+        return False  # its jobs run in `winnow worker` processes
 
     def failed(self) -> list[FailedJob]:
         registry = FailedJobRegistry(queue=self.queue)
@@ -228,6 +211,10 @@ class InProcessJobQueue:
     _claims: set[str] = field(default_factory=set)
 
     @property
+    def durable(self) -> bool:
+        return False
+
+    @property
     def failed_ids(self) -> list[str]:
         return list(self.failures)
 
@@ -275,6 +262,13 @@ class InProcessJobQueue:
     def join(self) -> None:
         """Wait until every job enqueued so far has finished (tests and shutdown)."""
         self._jobs.join()
+
+    def drain(self) -> bool:
+        self.join()
+        return True
+
+    def clean_abandoned(self) -> None:
+        """Nothing to clean: a job of this process runs while the process lives."""
 
     def _run(self) -> None:
         while True:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g, request
 
 from app.api.errors import Problem
+from app.api.ratelimit import client_address, limiter
 from app.api.request import request_session
 from app.api.spec import OPERATIONS
-from app.ratelimit import client_address, limiter
 from app.services.keys import KeyRejected, has_scope, verify_token
 
 CHALLENGE = 'Bearer realm="winnow"'

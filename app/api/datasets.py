@@ -39,7 +39,7 @@ from app.payloads.datasets import (
 from app.services import datasets as service
 from app.services.keys import Scope, has_scope
 from app.services.projects import signal_map
-from workers.datasets.store import Store
+from app.store import Store
 
 bp = Blueprint("datasets", __name__)
 

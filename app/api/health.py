@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from app.api.request import database, respond
 from app.api.spec import operation
+from app.jobs import redis_connection
 from app.payloads.health import HealthOut, ReadyOut
-from workers.queue import redis_connection
 
 bp = Blueprint("health", __name__)
 
@@ -44,7 +44,7 @@ def readyz() -> Response:
     if settings.label_studio_url:
         # Reported, not required: while Label Studio is down, accepted items wait in
         # annotation_pending and pushes retry; intake and curation go on.
-        from workers.labelstudio.client import health
+        from app.labelstudio import health
 
         state = health(settings)
         checks["label_studio"] = "ok" if state == "up" else "unreachable (items wait)"

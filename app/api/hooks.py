@@ -8,14 +8,13 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
 from app.api.errors import Problem
+from app.api.ratelimit import client_address, limiter
 from app.api.request import job_queue, json_body, respond, transaction, validate
 from app.api.spec import operation
+from app.jobs import SYNC_TASKS, new_job_id
+from app.labelstudio import SECRET_HEADER
 from app.models import LabelStudioProject
 from app.payloads.labelstudio import HookAccepted, LabelStudioHookIn
-from app.ratelimit import client_address, limiter
-from workers.labelstudio.setup import SECRET_HEADER
-from workers.labelstudio.sync import SYNC_TASKS
-from workers.queue import new_job_id
 
 bp = Blueprint("hooks", __name__)
 ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")

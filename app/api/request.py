@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database, unit_of_work
+from app.jobs import JobQueue
 from app.services.crypto import KeyMissing, cipher
 from app.services.keys import VerifiedKey
 from app.services.screening import Sealing
-from workers.datasets.store import Store
-from workers.queue import JobQueue
+from app.store import Store
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -29,7 +29,7 @@ from app.services.datasets import item_entries, read_manifest
 from app.services.events import to_out as event_out
 from app.services.generations import to_out as generation_out
 from app.services.screening import PENDING
-from workers.datasets.store import Store
+from app.store import Store
 
 LIMIT = 10_000  # rows per list; `counts` always has the totals
 

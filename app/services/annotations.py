@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Annotation, Item, Project
+from app.services.agreement import Report, report
 from app.services.projects import signal_map
-from workers.labelstudio.agreement import Report, report
-from workers.labelstudio.push import feedback_of
+from app.services.reactions import feedback_of
 
 
 def agreement(session: Session, project: Project) -> Report:

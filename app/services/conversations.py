@@ -17,6 +17,7 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import Table, event, select
 from sqlalchemy.orm import Session
 
+from app.jobs import CURATE, JobQueue, new_job_id
 from app.models import Item
 from app.models.base import utcnow
 from app.payloads.conversations import ConversationIn, Message
@@ -25,11 +26,9 @@ from app.services.crypto import seal_turns
 from app.services.events import store_events
 from app.services.ingest import Outcome, body_hash, store_rows
 from app.services.screening import Sealing
-from workers.queue import JobQueue, new_job_id
 
 log = logging.getLogger("winnow.intake")
 ITEMS = cast(Table, Item.__table__)
-CURATE = "workers.curation.job.curate"
 PENDING_KEY = "winnow.enqueue_after_commit"
 
 

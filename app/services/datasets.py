@@ -1,7 +1,7 @@
 """Datasets: definitions, build requests, versions, their files, diffs and lineage.
 
-The HTTP handlers and the CLI both call these; the build itself is the job in
-`workers.datasets.build`, enqueued after the request's transaction commits.
+The HTTP handlers and the CLI both call these; the build itself is the `BUILD` job
+(app/jobs.py), enqueued after the request's transaction commits.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.dataset_files import FORMATS, SPLITS
 from app.feedback import SignalMap
+from app.jobs import BUILD, LIVE_STATES, JobQueue, new_job_id
 from app.models import Annotation, Dataset, DatasetGroup, DatasetVersion, Event, Item
 from app.models.base import utcnow
 from app.payloads.datasets import (
@@ -36,11 +38,8 @@ from app.services.events import to_out as event_out
 from app.services.generations import get_generation
 from app.services.generations import to_out as generation_out
 from app.services.items import item_detail
-from workers.datasets.formats import FORMATS
-from workers.datasets.splits import SPLITS
-from workers.datasets.store import Store
-from workers.labelstudio.push import generation_refs
-from workers.queue import LIVE_STATES, JobQueue, new_job_id
+from app.services.reactions import generation_refs
+from app.store import Store
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # A request commits its version, then enqueues the build: a version this young whose job the
@@ -207,7 +206,6 @@ def request_version(
 
 
 def enqueue_build(queue: JobQueue, version: DatasetVersion) -> None:
-    from workers.datasets.build import BUILD
 
     queue.enqueue(BUILD, version.id, job_id=version.job_id)
 
@@ -318,8 +316,8 @@ def read_manifest_head(store: Store, project: str, dataset: Dataset, v: DatasetV
 
 
 def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
-    """(split, example id, digest, flags) of every item in a manifest (see
-    workers.datasets.build.write_manifest for the entry layout)."""
+    """(split, example id, digest, flags) of every item in a manifest (the
+    entry layout is the one dataset builds write)."""
     for split, entries in manifest.get("items", {}).items():
         for entry in entries:
             yield split, entry[0], entry[1], entry[2]

@@ -5,8 +5,8 @@ them) are deleted first, so a Label Studio outage fails the request with nothing
 can simply be retried; then their items (with annotations and sealed raw text), their events,
 and their generations (one that another user's event or item refers to is kept, its user id
 cleared), and their items' entries in the dedupe index.
-Then a job purges their examples from every stored dataset version (see
-workers.datasets.erasure). The erasure row never holds the user id; it keeps the erased items'
+Then a job (`PURGE` in app/jobs.py) purges their examples from every stored dataset
+version. The erasure row never holds the user id; it keeps the erased items'
 ids only until that purge is done.
 """
 
@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
+from app.jobs import PURGE, JobQueue
 from app.models import Erasure, Event, Generation, Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
 from app.services.errors import Unavailable
-from workers.queue import JobQueue
 
 log = logging.getLogger("winnow.erasure")
 
@@ -66,7 +66,7 @@ def delete_tasks(ls: Any, tasks: list[int]) -> int:
     """Delete Label Studio tasks; one already gone counts as deleted."""
     from label_studio_sdk.core.api_error import ApiError
 
-    from workers.labelstudio.client import translate
+    from app.labelstudio import translate
 
     deleted = 0
     for task in tasks:
@@ -165,9 +165,8 @@ def promote_duplicates(session: Session, erased: list[int]) -> list[int]:
 def erase_user(db: Database, settings: Settings, queue: JobQueue, project_id: int,
                user_id: str, requested_by: str) -> Erasure:
     """The whole request: Label Studio tasks, then rows (one transaction), then the purge job."""
-    from workers.datasets.erasure import PURGE
-    from workers.labelstudio.client import NotConfigured, Refused, connect
-    from workers.labelstudio.client import Unavailable as LabelStudioDown
+    from app.labelstudio import NotConfigured, Refused, connect
+    from app.labelstudio import Unavailable as LabelStudioDown
 
     with db.session() as session:
         tasks = find(session, project_id, user_id)["tasks"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -94,3 +97,7 @@ def item_detail(session: Session, item: Item, signals: SignalMap) -> ItemOut:
         metadata=None if item.screening == PENDING else item.meta,  # never unscreened
     )
 
+
+def messages(redacted: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Redacted turns as chat messages (role, content), the shape every export and task uses."""
+    return [{"role": str(t["role"]), "content": str(t["text"])} for t in redacted]

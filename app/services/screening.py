@@ -3,7 +3,7 @@
 A comment, tweak or flag text and the string values of an event's, a generation's or a shared
 conversation's metadata are user text like a conversation's turns: they may hold names, e-mail
 addresses, card numbers. So they are kept only as a Fernet token (`sealed`) with `screening`
-set to `pending`, and the screening job (workers.curation.screening) replaces them with their
+set to `pending`, and the screening job (`SCREEN` in app/jobs.py) replaces them with their
 redacted form through the same PII screener and policy as curation. Readers never see the raw
 form: while pending, `text` and `metadata` read as null and `screening` says why.
 
@@ -24,12 +24,11 @@ from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.jobs import SCREEN, JobQueue, new_job_id
 from app.services.crypto import KeyMissing
-from workers.queue import JobQueue, new_job_id
 
 log = logging.getLogger("winnow.intake")
 
-SCREEN = "workers.curation.screening.screen_pending"
 PENDING, REDACTED, WITHHELD, FAILED = "pending", "redacted", "withheld", "failed"
 STATES = (PENDING, REDACTED, WITHHELD, FAILED)
 # Integers this long may be a card, phone or social security number written as a number.

@@ -28,7 +28,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.models import Event
 from app.services.keys import create_key
@@ -116,7 +116,7 @@ ONLY_PG = pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
 @pytest.fixture
 def pg_app(settings: Settings) -> Iterator[Flask]:
     assert settings.database_url is not None  # ONLY_PG: the PostgreSQL configuration
-    application = create_app(settings)
+    application = make_app(settings)
     yield application
     application.extensions["winnow.db"].dispose()
 
@@ -203,7 +203,7 @@ def _closed_port() -> int:
 def test_an_unreachable_database_is_a_503_with_retry_after(settings: Settings) -> None:
     assert settings.database_url is not None
     url = make_url(settings.database_url).set(host="127.0.0.1", port=_closed_port())
-    app = create_app(settings.model_copy(update={
+    app = make_app(settings.model_copy(update={
         "database_url": url.render_as_string(hide_password=False)}))
     client = app.test_client()
     try:
@@ -224,7 +224,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after(settings: Settings) -
 def test_an_unreachable_queue_is_a_503_not_a_500(settings: Settings) -> None:
     """Redis down when a build is enqueued: the version row is committed, so `stored` is null."""
     assert settings.redis_url is not None
-    app = create_app(settings.model_copy(update={
+    app = make_app(settings.model_copy(update={
         "redis_url": f"redis://127.0.0.1:{_closed_port()}/0"}))
     client = app.test_client()
     try:

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from tests.conftest import MakeTenant
 from tests.helpers import Tenant, conversation, event, generation, is_problem, run_jobs
@@ -35,7 +35,7 @@ TASKS = [
 def app(settings: Settings) -> Iterator[Flask]:
     # Conversations here differ only in their ticket number: exact-dedupe only, so that each
     # stays its own item (dedupe has its own tests).
-    application = create_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
+    application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
     yield application
     application.extensions["winnow.db"].dispose()
 
@@ -266,7 +266,7 @@ def test_any_fsspec_store_works(settings: Settings, make_tenant: MakeTenant) -> 
     import fsspec
 
     url = f"memory://winnow-{uuid.uuid4().hex[:8]}"
-    application = create_app(settings.model_copy(update={"dedupe_threshold": 1.0,
+    application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0,
                                                          "datasets_url": url}))
     try:
         client = application.test_client()

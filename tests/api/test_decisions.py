@@ -14,8 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select, update
 
-from app import create_app
-from app.cli import main
+from app.cli import main, make_app
 from app.config import Settings
 from app.db import make_engine
 from app.migrate import alembic_config, upgrade
@@ -32,7 +31,7 @@ SSN = "536-22-8726"
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     """The suite's app, with SSNs rejected, so rejected_pii comes from real screening."""
-    application = create_app(settings.model_copy(update={"pii_policy": "US_SSN=reject"}))
+    application = make_app(settings.model_copy(update={"pii_policy": "US_SSN=reject"}))
     yield application
     application.extensions["winnow.db"].dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.services.keys import create_key
 from app.services.projects import create_project
@@ -35,7 +35,7 @@ def test_rate_limit_is_per_key_with_retry_after(
 def test_limits_count_in_memory_while_redis_is_down(settings: Settings) -> None:
     # A real fault: Redis configured on a port where nothing listens.
     down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
-    app = create_app(down)
+    app = make_app(down)
     try:
         with app.app_context(), app.extensions["winnow.db"].session() as session:
             project = create_project(session, "acme")

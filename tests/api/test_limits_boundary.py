@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.models import Event, Item, LabelStudioProject
 from app.payloads.conversations import MAX_MESSAGE_CHARS, MAX_MESSAGES
@@ -100,7 +100,7 @@ def test_a_conversation_body_of_exactly_the_limit_is_accepted_one_byte_more_refu
 def test_the_webhook_body_of_exactly_the_limit_is_accepted_one_byte_more_refused(
     settings: Settings,
 ) -> None:
-    app = create_app(settings.model_copy(
+    app = make_app(settings.model_copy(
         update={"label_studio_webhook_secret": SecretStr(SECRET)}))
     try:
         with app.extensions["winnow.db"].session() as session:

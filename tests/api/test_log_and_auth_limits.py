@@ -16,12 +16,12 @@ from pydantic import SecretStr
 from redis import Redis
 from sqlalchemy import Engine
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
+from app.labelstudio import SECRET_HEADER
 from app.logs import UNMATCHED, escape_controls
 from tests.conftest import PG_URL, REDIS_URL, TEST_ENCRYPTION_KEY, MakeTenant
 from tests.helpers import event, is_problem
-from workers.labelstudio.setup import SECRET_HEADER
 
 FORGED = "/v1/events/y%0D%0Afake-line%1B%5B31mRED"
 HOOK_SECRET = "the-right-secret"
@@ -81,7 +81,7 @@ def test_every_log_record_comes_out_on_one_line_escaped(app: Flask) -> None:
 
 
 def limited(settings: Settings, limit: str = "3/minute") -> Flask:
-    return create_app(settings.model_copy(update={
+    return make_app(settings.model_copy(update={
         "auth_failure_limit": limit,
         "label_studio_webhook_secret": SecretStr(HOOK_SECRET),
     }))

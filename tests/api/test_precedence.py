@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.models import Annotation, Item
 from tests.api.test_datasets import (
@@ -32,7 +32,7 @@ TRAIN_ONLY = {"train": 1.0, "validation": 0.0, "test": 0.0}
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
-    application = create_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
+    application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
     yield application
     application.extensions["winnow.db"].dispose()
 

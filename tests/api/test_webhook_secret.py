@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.models import Annotation, LabelStudioProject
 from app.services.projects import create_project
@@ -26,7 +26,7 @@ LS_PROJECT = 4242
 def hook_app(settings: Settings) -> Any:
     from pydantic import SecretStr
 
-    app = create_app(settings.model_copy(
+    app = make_app(settings.model_copy(
         update={"label_studio_webhook_secret": SecretStr(SECRET)}))
     with app.extensions["winnow.db"].session() as session:
         project = create_project(session, "acme")
@@ -104,7 +104,7 @@ def test_with_the_secret_bad_bodies_are_clear_problems(hook_app: Flask) -> None:
 
 
 def test_the_hook_is_off_without_a_secret(settings: Settings) -> None:
-    app = create_app(settings)  # no WINNOW_LABEL_STUDIO_WEBHOOK_SECRET
+    app = make_app(settings)  # no WINNOW_LABEL_STUDIO_WEBHOOK_SECRET
     try:
         resp = app.test_client().post("/v1/hooks/label-studio", json=payload(),
                                       headers={HEADER: "anything"})

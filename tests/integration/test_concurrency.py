@@ -22,11 +22,11 @@ from rq import Worker
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import Engine, select
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
+from app.jobs import CURATE, PUSH
 from app.models import DatasetVersion, Item, LabelStudioProject, Project
 from app.services import datasets as service
-from app.services.conversations import CURATE
 from app.services.errors import Conflict
 from tests.conftest import PG_URL, REDIS_URL, TEST_ENCRYPTION_KEY, MakeTenant, _truncate
 from tests.helpers import Tenant, conversation, event, generation, is_problem, run_jobs
@@ -37,7 +37,6 @@ from tests.integration.test_curation_reliability import (
     wait_for,
 )
 from tests.integration.test_labelstudio import LS_TOKEN, LS_URL, need_label_studio
-from workers.labelstudio.push import PUSH
 
 ROOT = Path(__file__).resolve().parents[2]
 WINNOW = str(Path(sys.executable).parent / "winnow")
@@ -99,10 +98,10 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
 def test_two_workers_curating_the_same_items_curate_each_once_and_push_once(
     ls_prod_settings: Settings, ls: Any, tmp_path: Path
 ) -> None:
-    from workers.labelstudio.client import connect
+    from app.labelstudio import connect
     from workers.labelstudio.setup import setup_project
 
-    app = create_app(ls_prod_settings)
+    app = make_app(ls_prod_settings)
     token = make_token(app)
     with app.extensions["winnow.db"].session() as session:
         project = session.scalar(select(Project).where(Project.slug == "acme"))

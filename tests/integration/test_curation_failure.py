@@ -16,8 +16,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import Engine, select
 
-from app import create_app
-from app.cli import main
+from app.cli import main, make_app
 from app.config import Settings
 from app.models import Item
 from tests.conftest import PG_URL, REDIS_URL, TEST_ENCRYPTION_KEY, _truncate
@@ -85,7 +84,7 @@ def winnow(settings: Settings, tmp_path: Path, *args: str) -> tuple[int, str]:
 def test_an_item_the_worker_cannot_open_fails_visibly_and_comes_back_with_retry(
     prod_settings: Settings, redis_client: Redis, tmp_path: Path
 ) -> None:
-    app = create_app(prod_settings)
+    app = make_app(prod_settings)
     from app.services.keys import create_key
     from app.services.projects import create_project
 

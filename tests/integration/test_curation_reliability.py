@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, func, select
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.models import Item
 from tests.conftest import (
@@ -161,7 +161,7 @@ def wait_for(predicate: object, seconds: float, what: str) -> None:
 def test_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(
     prod_settings: Settings, tmp_path: Path
 ) -> None:
-    app = create_app(prod_settings)
+    app = make_app(prod_settings)
     copies = 3
     total = post_shares(app, make_token(app), copies, batch=len(TOPICS) * copies)
     log = tmp_path / "worker.log"
@@ -255,7 +255,7 @@ def test_redis_stopped_during_intake_loses_nothing(
         encryption_key=TEST_ENCRYPTION_KEY,
         reconcile_after_seconds=1,
     )
-    app = create_app(settings)
+    app = make_app(settings)
     token = make_token(app)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -14,8 +14,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app import create_app
-from app.cli import main
+from app.cli import main, make_app
 from app.config import Settings
 from tests.api.test_datasets import SCOPES, add_conversations
 from tests.conftest import MakeTenant
@@ -34,7 +33,7 @@ splits: {train: 0.3, validation: 0.2, test: 0.5}  # 20 items: an empty test spli
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
-    application = create_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
+    application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
     yield application
     application.extensions["winnow.db"].dispose()
 

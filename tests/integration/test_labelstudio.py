@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.models import Annotation, Item, LabelStudioProject, Project
 from tests.conftest import IN_CI, MakeTenant
@@ -91,7 +91,7 @@ def served(ls_settings: Settings, ls: Any) -> Iterator[tuple[Flask, Served]]:
             "label_studio_token": SecretStr(LS_TOKEN or ""),
         }
     )
-    application = create_app(settings)
+    application = make_app(settings)
     server = Served(application)
     settings_with_url = settings.model_copy(update={"public_url": server.url})
     application.config["WINNOW_SETTINGS"] = settings_with_url
@@ -108,7 +108,7 @@ def served(ls_settings: Settings, ls: Any) -> Iterator[tuple[Flask, Served]]:
 
 
 def setup_ls(app: Flask, slug: str) -> dict[str, int]:
-    from workers.labelstudio.client import connect
+    from app.labelstudio import connect
     from workers.labelstudio.setup import setup_project
 
     settings = app.config["WINNOW_SETTINGS"]
@@ -361,7 +361,7 @@ def test_the_periodic_sync_brings_what_a_lost_webhook_missed(
 def test_pushing_while_label_studio_is_stopped_then_started_creates_each_task_once(
     served: tuple[Flask, Served], ls: Any
 ) -> None:
-    from workers.labelstudio.client import Unavailable
+    from app.labelstudio import Unavailable
     from workers.labelstudio.push import push_project
 
     app, client, tenant, ids = start(served)
@@ -575,11 +575,11 @@ def test_the_push_lock_is_exclusive_and_kept_alive_while_working(
     from workers.labelstudio import push
 
     assert settings.redis_url
-    application = create_app(settings)
+    application = make_app(settings)
     try:
         monkeypatch.setattr(push, "LOCK_SECONDS", 1)
         runtime.current().settings = settings
-        from workers.queue import redis_connection
+        from app.jobs import redis_connection
 
         with push.project_lock(42) as keepalive:
             for _ in range(3):  # 1.8 s of work: longer than the lock lives unless renewed

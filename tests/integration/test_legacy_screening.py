@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app import create_app
+from app.cli import make_app
 from app.config import Settings
 from app.db import make_engine
 from app.migrate import upgrade
@@ -43,7 +43,7 @@ def test_rows_from_before_0006_are_hidden_then_screened_in_place(tmp_path: Path)
     assert tuple(states) == ("pending", "pending")
     engine.dispose()
 
-    app = create_app(settings)
+    app = make_app(settings)
     db = app.extensions["winnow.db"]
     with db.session() as session:
         from app.models import Project

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.feedback import DEFAULT_SIGNAL_MAP
-from workers.labelstudio.agreement import alpha, item_agreement, report
-from workers.labelstudio.tasks import Feedback
+from app.services.agreement import alpha, item_agreement, report
+from app.services.reactions import Feedback
 
 
 def test_percent_agreement_per_item() -> None:

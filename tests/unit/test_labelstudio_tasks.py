@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.feedback import DEFAULT_SIGNAL_MAP, SignalMap
+from app.services.reactions import Feedback
 from workers.labelstudio.normalize import normalize
-from workers.labelstudio.tasks import Feedback, order_key, prediction, review_task
+from workers.labelstudio.tasks import order_key, prediction, review_task
 
 REDACTED = [
     {"role": "user", "text": "I'm <PERSON_1>, how do I reset my password?"},

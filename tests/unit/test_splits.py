@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.datasets.splits import RETIRED, Ratios, assign, bucket, retire, split_of
+from app.dataset_files import RETIRED
+from workers.datasets.splits import Ratios, assign, bucket, retire, split_of
 
 
 def test_bucket_is_stable_and_salted() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.jobs import PUSH, new_job_id
 from app.models import Item
 from app.models.base import utcnow
 from app.services.crypto import open_item
@@ -103,8 +104,6 @@ def curate(item_ids: list[int]) -> dict[str, int]:
 def request_push(project_ids: set[int]) -> None:
     """Accepted items go to Label Studio: enqueue a push per project (best effort; the
     periodic push catches anything this misses)."""
-    from workers.labelstudio.push import PUSH
-    from workers.queue import new_job_id
 
     queue = runtime.current().queue
     for project_id in sorted(project_ids):

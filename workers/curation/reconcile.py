@@ -10,12 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from app.jobs import CURATE, LIVE_STATES, new_job_id
 from app.models import Item
 from app.models.base import utcnow
-from app.services.conversations import CURATE
 from workers import runtime
 from workers.curation.screening import purge_expired, reconcile_screening
-from workers.queue import LIVE_STATES, new_job_id
 
 log = logging.getLogger("winnow.reconcile")
 CHUNK = 500
@@ -32,9 +31,7 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
     )
     cutoff = utcnow() - age
     queue = rt.queue
-    clean = getattr(queue, "clean_abandoned", None)
-    if clean is not None:
-        clean()
+    queue.clean_abandoned()
     with rt.db.session() as session:
         rows = session.execute(
             select(Item.id, Item.job_id)
@@ -70,8 +67,4 @@ def reconcile(older_than: timedelta | None = None, limit: int = 20_000) -> int:
     purge_expired(timedelta(hours=rt.settings.sealed_retention_hours))
     if projects := reconcile_screening(cutoff):
         log.info("enqueued screening of free text for %d project(s)", projects)
-    from workers.datasets.erasure import reconcile_erasures
-
-    if erasures := reconcile_erasures(age):
-        log.info("re-enqueued the purge of %d pending erasure(s)", erasures)
     return len(stuck)

@@ -25,14 +25,15 @@ from typing import IO, Any, TypeVar
 import orjson
 from sqlalchemy import select, text, update
 
+from app.dataset_files import FORMATS, RETIRED, SPLITS
 from app.db import among
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
 from app.models.base import utcnow
 from app.payloads.datasets import DatasetDefinition
 from app.services.projects import signal_map
+from app.store import Store
 from workers import runtime
 from workers.datasets.formats import (
-    FORMATS,
     Sink,
     eval_record,
     finetune_of,
@@ -51,12 +52,10 @@ from workers.datasets.select import (
     tweak_pair,
 )
 from workers.datasets.source import candidates
-from workers.datasets.splits import RETIRED, SPLITS, Ratios, assign
-from workers.datasets.store import Store
+from workers.datasets.splits import Ratios, assign
 
 log = logging.getLogger("winnow.datasets")
 T = TypeVar("T")
-BUILD = "workers.datasets.build.build_version"
 MANIFEST_FORMAT = "winnow-dataset/1"
 
 
@@ -579,6 +578,6 @@ def _iso(moment: datetime) -> str:
 def _screen_free_text(texts: dict[int, str]) -> dict[int, str]:
     """Tweaks and annotators' corrections: free text, screened with curation's PII screener
     before it can reach a file (what the policy would reject is left out)."""
-    screener = runtime.current().pipeline.stages[0].screener  # type: ignore[attr-defined]
+    screener = runtime.current().screener
     screened: dict[int, str] = screener.screen_texts(texts)
     return screened

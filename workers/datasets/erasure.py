@@ -20,18 +20,18 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 
+from app.dataset_files import FORMATS, SPLITS
+from app.jobs import PURGE
 from app.models import Dataset, DatasetVersion, Erasure, Item, Project
 from app.models.base import utcnow
+from app.store import Store
 from workers import runtime
 from workers.curation.dedupe import conversation_text
 from workers.curation.types import Turn
 from workers.datasets.build import tally, write_manifest
-from workers.datasets.formats import FORMATS, Sink
-from workers.datasets.splits import SPLITS
-from workers.datasets.store import Store
+from workers.datasets.formats import Sink
 
 log = logging.getLogger("winnow.datasets")
-PURGE = "workers.datasets.erasure.purge"
 
 
 def purge(erasure_id: int) -> dict[str, int]:

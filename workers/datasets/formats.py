@@ -12,8 +12,6 @@ from typing import IO, Any
 
 import orjson
 
-FORMATS = ("eval", "finetune", "preference")
-
 
 @dataclass(slots=True)
 class Example:

@@ -34,8 +34,9 @@ from typing import Any
 
 from app.feedback import EVENT_TYPES, Kind, Signal, SignalMap
 from app.payloads.datasets import Selection
+from app.services.items import messages
+from app.services.reactions import Feedback
 from workers.datasets.formats import Example, Pair, split_answer
-from workers.labelstudio.tasks import Feedback, messages
 
 
 @dataclass(slots=True)

@@ -19,8 +19,8 @@ from app.db import among
 from app.feedback import SignalMap
 from app.models import Annotation, Event, Generation, Item
 from app.models.item import ACCEPTED_STATES
+from app.services.reactions import latest_tweaks
 from workers.datasets.select import Candidate, Review, feedback_score
-from workers.labelstudio.pairs import latest_tweaks
 
 COLUMNS = (
     Item.id,

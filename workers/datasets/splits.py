@@ -17,8 +17,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-SPLITS = ("train", "validation", "test")
-RETIRED = "retired"  # a former test group after a holdout refresh: in no split any more
+from app.dataset_files import RETIRED
 
 
 @dataclass(frozen=True)

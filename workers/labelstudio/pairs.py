@@ -10,20 +10,20 @@ assistant answer, the item gets no pair (`ls_pair_task_id` = 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
-from app.db import among
-from app.models import Event, Item
+from app.labelstudio import translate
+from app.models import Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
-from app.services.screening import PENDING
+from app.services.items import messages
+from app.services.reactions import generation_refs, latest_tweaks
 from workers import runtime
-from workers.labelstudio.client import translate
-from workers.labelstudio.push import PAIRS, generation_refs, record, resolve_unsure
-from workers.labelstudio.tasks import ITEM_KEY, messages
+from workers.labelstudio.push import PAIRS, record, resolve_unsure
+from workers.labelstudio.tasks import ITEM_KEY
 
 NO_PAIR = 0
 
@@ -36,34 +36,6 @@ def tweaks_of(session: Any, project_id: int, refs: dict[int, set[str]]) -> dict[
             owners.setdefault(ref, []).append(item_id)
     dialect = session.get_bind().dialect.name
     return latest_tweaks(session, dialect, project_id, owners, list(owners))
-
-
-def latest_tweaks(
-    session: Any,
-    dialect: str,
-    project_id: int,
-    owners: Mapping[str, Sequence[int]],
-    refs: Sequence[str],
-) -> dict[int, str]:
-    """The latest tweak text among `refs` (generation refs), for each item that owns one."""
-    latest: dict[int, tuple[Any, str]] = {}
-    for start in range(0, len(refs), 5000):
-        rows = session.execute(
-            select(Event.generation_ref, Event.occurred_at, Event.id, Event.text).where(
-                Event.project_id == project_id,
-                Event.type == "tweak",
-                Event.text.is_not(None),
-                # screened text only (a row from before revision 0006 may wait raw)
-                or_(Event.screening.is_(None), Event.screening != PENDING),
-                among(Event.generation_ref, refs[start : start + 5000], dialect),
-            )
-        )
-        for ref, occurred, event_id, text in rows:
-            for item_id in owners[ref]:
-                key = (occurred, event_id)
-                if item_id not in latest or key > latest[item_id][0]:
-                    latest[item_id] = (key, text)
-    return {i: t for i, (_, t) in latest.items() if t and t.strip()}
 
 
 def pair_task(
@@ -106,7 +78,7 @@ def push_pairs(
         tweaks = tweaks_of(session, project_id, refs)
     if not tweaks:
         return 0, recovered
-    screener = rt.pipeline.stages[0].screener  # type: ignore[attr-defined]
+    screener = rt.screener
     created = 0
     todo = sorted(tweaks)
     for start in range(0, len(todo), batch_size):

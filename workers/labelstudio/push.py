@@ -22,14 +22,14 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, or_, select, update
 
 from app.feedback import SignalMap
-from app.models import Event, Item, LabelStudioProject, Project
+from app.labelstudio import Refused, connect, translate
+from app.models import Item, LabelStudioProject, Project
 from app.models.base import utcnow
+from app.services.reactions import Feedback, chunks, feedback_of
 from workers import runtime
-from workers.labelstudio.client import Refused, connect, translate
-from workers.labelstudio.tasks import ITEM_KEY, Feedback, order_key, review_task
+from workers.labelstudio.tasks import ITEM_KEY, order_key, review_task
 
 log = logging.getLogger("winnow.labelstudio")
-PUSH = "workers.labelstudio.push.push_project"
 LOOKUP_PAGE = 500
 LOCK_SECONDS = 300
 WAITING = ("accepted", "annotation_pending")  # accepted items that may still lack a task
@@ -57,7 +57,7 @@ def project_lock(project_id: int) -> Iterator[Callable[[], None]]:
     second push would take the first one's in-flight claims for abandoned ones)."""
     settings = runtime.current().settings
     if settings.redis_url:
-        from workers.queue import redis_connection
+        from app.jobs import redis_connection
 
         lock = redis_connection(settings.redis_url).lock(
             f"winnow:labelstudio:push:{project_id}", timeout=LOCK_SECONDS, blocking_timeout=120
@@ -161,43 +161,6 @@ def _pending_in_order(
         key=lambda i: order_key(order, i, feedback[i].score(signals)),
     )
     return ordered, feedback
-
-
-def generation_refs(session: Any, refs: dict[int, str | None]) -> dict[int, set[str]]:
-    """Each item's generation refs: its own and its duplicates' (their users' reactions count
-    for the canonical item)."""
-    by_item: dict[int, set[str]] = {i: ({r} if r else set()) for i, r in refs.items()}
-    for chunk in _chunks(list(refs), 1000):
-        for canonical, ref in session.execute(
-            select(Item.duplicate_of_id, Item.generation_ref).where(
-                Item.duplicate_of_id.in_(chunk), Item.generation_ref.is_not(None)
-            )
-        ):
-            by_item[canonical].add(ref)
-    return by_item
-
-
-def feedback_of(session: Any, project_id: int, refs: dict[int, str | None]) -> dict[int, Feedback]:
-    """Each item's feedback: events on its generation and on its duplicates' generations."""
-    by_item = generation_refs(session, refs)
-    owners: dict[str, list[int]] = {}
-    for item_id, item_refs in by_item.items():
-        for ref in item_refs:
-            owners.setdefault(ref, []).append(item_id)
-    types: dict[int, dict[str, int]] = {i: {} for i in refs}
-    ratings: dict[int, dict[int, int]] = {i: {} for i in refs}
-    for chunk in _chunks(list(owners), 1000):
-        query = (
-            select(Event.generation_ref, Event.type, Event.rating, func.count())
-            .where(Event.project_id == project_id, Event.generation_ref.in_(chunk))
-            .group_by(Event.generation_ref, Event.type, Event.rating)
-        )
-        for ref, event_type, rating, count in session.execute(query):
-            for item_id in owners[ref]:
-                types[item_id][event_type] = types[item_id].get(event_type, 0) + count
-                if rating is not None:
-                    ratings[item_id][rating] = ratings[item_id].get(rating, 0) + count
-    return {i: Feedback(types[i], ratings[i]) for i in refs}
 
 
 def _push_batch(
@@ -317,7 +280,7 @@ def resolve_unsure(ls: Any, ls_project: int, project_id: int, lane: Lane = REVIE
         record(lane, found)
     missing = [i for i in unsure if i not in found]
     with runtime.current().db.session() as session:
-        for chunk in _chunks(missing, 1000):
+        for chunk in chunks(missing, 1000):
             session.execute(
                 update(Item)
                 .where(Item.id.in_(chunk), task.is_(None))
@@ -332,7 +295,7 @@ def find_tasks(ls: Any, ls_project: int, item_ids: Sequence[int]) -> dict[int, i
     wanted = set(item_ids)
     found: dict[int, int] = {}
     ordered = sorted(wanted)
-    for chunk in _chunks(ordered, LOOKUP_PAGE):
+    for chunk in chunks(ordered, LOOKUP_PAGE):
         query = {
             "filters": {
                 "conjunction": "and",
@@ -360,11 +323,6 @@ def find_tasks(ls: Any, ls_project: int, item_ids: Sequence[int]) -> dict[int, i
             if isinstance(item, int) and item in wanted and (known is None or task.id < known):
                 found[item] = int(task.id)
     return found
-
-
-def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def pending_projects() -> list[int]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.jobs import PUSH, SYNC_PROJECT, new_job_id
 from app.models import LabelStudioProject
 from workers import runtime
-from workers.labelstudio.push import PUSH, pending_projects
-from workers.labelstudio.sync import SYNC_PROJECT
-from workers.queue import new_job_id
+from workers.labelstudio.push import pending_projects
 
 
 def annotation_round() -> int:

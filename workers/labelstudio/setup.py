@@ -12,15 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.labelstudio import SECRET_HEADER, NotConfigured, translate
 from app.models import LabelStudioProject, Project
 from app.models.base import utcnow
-from workers.labelstudio.client import NotConfigured, translate
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "label_config"
 CONFIGS = {"review": "conversation_review.xml", "pairwise": "pairwise_preference.xml"}
 TITLES = {"review": "conversation review", "pairwise": "pairwise preference"}
 HOOK_PATH = "/v1/hooks/label-studio"
-SECRET_HEADER = "X-Winnow-Webhook-Secret"
 HOOK_ACTIONS = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"]
 
 

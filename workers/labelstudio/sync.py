@@ -13,16 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.labelstudio import connect, translate
 from app.models import Annotation, Item, LabelStudioProject
 from app.models.base import utcnow
 from workers import runtime
-from workers.labelstudio.client import connect, translate
 from workers.labelstudio.normalize import Normalized, normalize
 from workers.labelstudio.tasks import ITEM_KEY
 
 log = logging.getLogger("winnow.labelstudio")
-SYNC_TASKS = "workers.labelstudio.sync.sync_tasks"
-SYNC_PROJECT = "workers.labelstudio.sync.sync_project"
 PAGE = 100
 _FIELDS = [f.name for f in fields(Normalized)]
 

@@ -8,38 +8,14 @@ its source, e.g. `user-feedback:thumbs_down`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from app.feedback import RANK, RATING, SignalMap
+from app.feedback import RATING, SignalMap
+from app.services.items import messages
+from app.services.reactions import Feedback
 
 ITEM_KEY = "winnow_item"  # the task data field holding the Winnow item id
 REVIEW_TO = "dialogue"  # the object tag the review config's controls point at
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """The users' reactions to an item's generations (its own and its duplicates')."""
-
-    by_type: Mapping[str, int]  # event type -> count
-    ratings: Mapping[int, int]  # rating value -> count
-
-    def score(self, signals: SignalMap) -> float | None:
-        """Mean signal in -2..+2 over every reaction that carries one; None if none does."""
-        total = n = 0
-        for event_type, count in self.by_type.items():
-            if event_type in (RATING, RANK, "share", "comment"):
-                continue
-            total += signals.signal(event_type, None).score * count
-            n += count
-        for value, count in self.ratings.items():
-            total += signals.signal(RATING, value).score * count
-            n += count
-        return total / n if n else None
-
-
-def messages(redacted: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    return [{"role": str(t["role"]), "content": str(t["text"])} for t in redacted]
 
 
 def summary(feedback: Feedback) -> str:
@@ -118,7 +94,6 @@ def order_key(order: str, item_id: int, score: float | None) -> tuple[float, int
 
 __all__ = [
     "ITEM_KEY",
-    "Feedback",
     "order_key",
     "prediction",
     "review_task",

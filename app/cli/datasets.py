@@ -20,7 +20,7 @@ import orjson
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
-from app.cli_curation import _db, _fail, _project_id
+from app.cli.common import current_settings, database, drain_embedded_queue, fail, project_id_of
 
 
 def _service() -> Any:
@@ -32,7 +32,7 @@ def _service() -> Any:
 def _split_ref(ref: str) -> tuple[str, str]:
     name, at, version = ref.partition("@")
     if not name:
-        _fail(f"{ref!r}: expected NAME or NAME@VERSION (VERSION a number or 'latest')")
+        fail(f"{ref!r}: expected NAME or NAME@VERSION (VERSION a number or 'latest')")
     return name, version if at else "latest"
 
 
@@ -42,9 +42,9 @@ def _run(fn: Any) -> Any:
     try:
         return fn()
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @click.group()
@@ -76,16 +76,16 @@ def datasets_define(file: Any, slug: str) -> None:
     try:
         definition = from_yaml(file.read())
     except ValidationError as exc:
-        _fail("; ".join(f"{e['field'] or '(file)'}: {e['detail']}" for e in field_errors(exc)))
+        fail("; ".join(f"{e['field'] or '(file)'}: {e['detail']}" for e in field_errors(exc)))
     except ValueError as exc:
-        _fail(str(exc))
-    project_id = _project_id(slug)
+        fail(str(exc))
+    project_id = project_id_of(slug)
     svc = _service()
 
     def apply() -> str:
         from app.services.errors import NotFound
 
-        with _db().session() as session:
+        with database().session() as session:
             try:
                 svc.get_dataset(session, project_id, definition.name)
             except NotFound:
@@ -102,9 +102,9 @@ def datasets_define(file: Any, slug: str) -> None:
 @with_appcontext
 def datasets_list(slug: str) -> None:
     """The project's datasets with their newest ready version."""
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     svc = _service()
-    with _db().session() as session:
+    with database().session() as session:
         rows = [svc.dataset_out(session, d) for d in svc.list_datasets(session, project_id)]
     for d in rows:
         latest = d.latest if d.latest is not None else "-"
@@ -117,11 +117,11 @@ def datasets_list(slug: str) -> None:
 @with_appcontext
 def datasets_show(name: str, slug: str) -> None:
     """A dataset's definition and versions, as JSON."""
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     svc = _service()
 
     def read() -> Any:
-        with _db().session() as session:
+        with database().session() as session:
             dataset = svc.get_dataset(session, project_id, name)
             out = svc.dataset_out(session, dataset).model_dump(mode="json")
             out["version_list"] = [svc.version_out(dataset, v).model_dump(mode="json")
@@ -145,12 +145,12 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
     """Build a new immutable version of NAME (an RQ job, run here when embedded)."""
     from workers import runtime
 
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     svc = _service()
     queue = runtime.current().queue
 
     def request() -> Any:
-        with _db().session() as session:
+        with database().session() as session:
             return svc.request_version(session, project_id, name, message, refresh_holdout,
                                        queue)
 
@@ -160,7 +160,7 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
     if not wait:
         return
     while True:
-        with _db().session() as session:
+        with database().session() as session:
             from app.models import DatasetVersion
 
             row = session.get_one(DatasetVersion, version.id)
@@ -169,7 +169,7 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
             break
         time.sleep(0.5)
     if state == "failed":
-        _fail(f"{name} version {version.number} failed: {error}")
+        fail(f"{name} version {version.number} failed: {error}")
     summary = ", ".join(f"{s} {c['items']}" for s, c in (counts or {}).items() if s != "excluded")
     click.echo(f"{name} version {version.number}: ready ({summary})")
 
@@ -180,11 +180,11 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
 @with_appcontext
 def datasets_versions(name: str, slug: str) -> None:
     """A dataset's versions: number, state, counts per split, message."""
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     svc = _service()
 
     def read() -> Any:
-        with _db().session() as session:
+        with database().session() as session:
             dataset = svc.get_dataset(session, project_id, name)
             return [svc.version_out(dataset, v) for v in svc.list_versions(session, dataset)]
 
@@ -203,19 +203,18 @@ def datasets_versions(name: str, slug: str) -> None:
 @with_appcontext
 def datasets_diff(name: str, old: str, new: str, slug: str, show_ids: bool) -> None:
     """Items added, removed and changed per split between versions OLD and NEW."""
-    from workers.datasets.store import Store
+    from app.store import Store
 
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     svc = _service()
 
     def compute() -> Any:
-        from app.cli_curation import _settings
 
-        with _db().session() as session:
+        with database().session() as session:
             dataset = svc.get_dataset(session, project_id, name)
             a = svc.get_version(session, dataset, old, ready=True)
             b = svc.get_version(session, dataset, new, ready=True)
-        return svc.diff(Store.from_settings(_settings()), slug, dataset, a, b)
+        return svc.diff(Store.from_settings(current_settings()), slug, dataset, a, b)
 
     d = _run(compute)
     for split, counts in d.summary.items():
@@ -233,21 +232,20 @@ def datasets_diff(name: str, old: str, new: str, slug: str, show_ids: bool) -> N
 @with_appcontext
 def datasets_lineage(ref: str, example_id: str, slug: str) -> None:
     """Where EXAMPLE_ID of NAME@VERSION came from: items, events, annotations, PII findings."""
-    from app.cli_curation import _settings
     from app.models import Project
     from app.services.projects import signal_map
-    from workers.datasets.store import Store
+    from app.store import Store
 
     name, version = _split_ref(ref)
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     svc = _service()
 
     def trace() -> Any:
-        with _db().session() as session:
+        with database().session() as session:
             dataset = svc.get_dataset(session, project_id, name)
             v = svc.get_version(session, dataset, version, ready=True)
             project = session.get_one(Project, project_id)
-            return svc.lineage(session, Store.from_settings(_settings()), slug, project_id,
+            return svc.lineage(session, Store.from_settings(current_settings()), slug, project_id,
                                dataset, v, example_id, signal_map(project))
 
     click.echo(_run(trace).model_dump_json(indent=2))
@@ -314,18 +312,18 @@ def datasets_pull(ref: str, out_dir: Path, splits: tuple[str, ...], formats: tup
         try:
             resp = client.get(f"/v1/datasets/{name}/versions/{version}")
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            _fail(f"cannot reach {url}: {type(exc).__name__}")
+            fail(f"cannot reach {url}: {type(exc).__name__}")
         if resp.status_code != 200:
-            _fail(f"{ref}: {_problem(resp)}")
+            fail(f"{ref}: {_problem(resp)}")
         raw = resp.content
         etag = resp.headers.get("ETag", "").strip('"')
         if etag and hashlib.sha256(raw).hexdigest() != etag:
-            _fail(f"{ref}: the manifest does not match its checksum (corrupted in transit?)")
+            fail(f"{ref}: the manifest does not match its checksum (corrupted in transit?)")
         try:
             manifest = orjson.loads(raw)
             number = int(manifest["version"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            _fail(f"{ref}: the server's answer is not a Winnow dataset manifest")
+            fail(f"{ref}: the server's answer is not a Winnow dataset manifest")
         files = _manifest_files(manifest, ref)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "manifest.json").write_bytes(raw)
@@ -337,7 +335,7 @@ def datasets_pull(ref: str, out_dir: Path, splits: tuple[str, ...], formats: tup
             if not _pull_file(client, url_path, out_dir / path, path, entry):
                 bad.append(path)
     if bad:
-        _fail(f"checksum mismatch for {', '.join(bad)}: the files were removed; pull again, and "
+        fail(f"checksum mismatch for {', '.join(bad)}: the files were removed; pull again, and "
               "report it if it persists (the stored file may be corrupted)")
     click.echo(f"pulled {name}@{number} into {out_dir}: checksums verified")
 
@@ -346,8 +344,7 @@ def _manifest_files(manifest: Any, what: str) -> dict[tuple[str, str], tuple[str
     """(split, format) -> (relative path, entry with sha256 and bytes). The paths are made here
     from known split and format names, never taken from the manifest: a manifest cannot send a
     file outside the output directory."""
-    from workers.datasets.formats import FORMATS
-    from workers.datasets.splits import SPLITS
+    from app.dataset_files import FORMATS, SPLITS
 
     try:
         files = {}
@@ -359,7 +356,7 @@ def _manifest_files(manifest: Any, what: str) -> dict[tuple[str, str], tuple[str
                 files[(split, fmt)] = (f"{split}/{fmt}.jsonl", entry)
         return files
     except (KeyError, TypeError):
-        _fail(f"{what}: not a Winnow dataset manifest")
+        fail(f"{what}: not a Winnow dataset manifest")
     raise AssertionError
 
 
@@ -388,14 +385,14 @@ def _pull_file(client: Any, url_path: str, dest: Path, path: str, entry: dict[st
                 digest, have = hashlib.sha256(), 0  # the server sent it whole
             elif resp.status_code not in (200, 206):
                 resp.read()
-                _fail(f"{path}: {_problem(resp)}")
+                fail(f"{path}: {_problem(resp)}")
             with partial.open("ab" if have else "wb") as out:
                 for block in resp.iter_bytes(1 << 20):
                     out.write(block)
                     digest.update(block)
                     have += len(block)
     except httpx.HTTPError as exc:
-        _fail(f"{path}: download interrupted ({type(exc).__name__}); run pull again "
+        fail(f"{path}: download interrupted ({type(exc).__name__}); run pull again "
               "to resume")
     if digest.hexdigest() != entry["sha256"] or have != entry["bytes"]:
         partial.unlink(missing_ok=True)
@@ -415,7 +412,7 @@ def datasets_verify(directory: Path) -> None:
     try:
         manifest = orjson.loads((directory / "manifest.json").read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        _fail(f"{directory}/manifest.json: cannot read it ({type(exc).__name__})")
+        fail(f"{directory}/manifest.json: cannot read it ({type(exc).__name__})")
     corrupted = []
     for path, entry in _manifest_files(manifest, "manifest.json").values():
         if not (directory / path).exists():
@@ -436,7 +433,6 @@ def datasets_verify(directory: Path) -> None:
 
 def _import_bundles(slug: str, bundles: Any) -> None:
     """Store bundles a chunk at a time (generations, then items, then events), report counts."""
-    from app.cli_curation import _drain_embedded_queue, _settings
     from app.services.conversations import from_conversation, store_shares
     from app.services.crypto import KeyMissing, cipher
     from app.services.events import store_events
@@ -445,18 +441,18 @@ def _import_bundles(slug: str, bundles: Any) -> None:
     from workers import runtime
     from workers.datasets.imports import Bundle, Skipped
 
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     try:
-        box = cipher(_settings())
+        box = cipher(current_settings())
     except KeyMissing as exc:
-        _fail(str(exc))
+        fail(str(exc))
     counts = {"records": 0, "skipped": 0, "items": 0, "duplicate": 0, "conflict": 0}
     chunk = Bundle()
 
     sealing = Sealing(lambda: box, runtime.current().queue)
 
     def flush() -> None:
-        with _db().session() as session:
+        with database().session() as session:
             store_generations(session, project_id, chunk.generations, sealing=sealing)
             outcomes = store_shares(session, project_id,
                                     [from_conversation(c) for c in chunk.conversations],
@@ -484,7 +480,7 @@ def _import_bundles(slug: str, bundles: Any) -> None:
     if chunk.conversations:
         flush()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
-    _drain_embedded_queue()
+    drain_embedded_queue()
 
 
 def _json_lines(path: Path, limit: int | None) -> Iterator[tuple[str, Any]]:
@@ -583,19 +579,18 @@ def users_show(user_id: str, slug: str) -> None:
     text only): for a data-subject access request, before `winnow users erase`."""
     import re
 
-    from app.cli_curation import _settings
     from app.models import Project
     from app.payloads.common import IDENTIFIER_PATTERN
     from app.services.access import user_data
     from app.services.projects import signal_map
-    from workers.datasets.store import Store
+    from app.store import Store
 
     if not re.fullmatch(IDENTIFIER_PATTERN, user_id):
-        _fail("a user id is 1-128 of A-Z a-z 0-9 . _ : @ + = -, not starting with punctuation")
-    project_id = _project_id(slug)
-    with _db().session() as session:
+        fail("a user id is 1-128 of A-Z a-z 0-9 . _ : @ + = -, not starting with punctuation")
+    project_id = project_id_of(slug)
+    with database().session() as session:
         project = session.get_one(Project, project_id)
-        out = user_data(session, Store.from_settings(_settings()), project_id, slug, user_id,
+        out = user_data(session, Store.from_settings(current_settings()), project_id, slug, user_id,
                         signal_map(project))
     click.echo(out.model_dump_json(indent=2))
 
@@ -607,16 +602,15 @@ def users_show(user_id: str, slug: str) -> None:
 def users_erase(user_id: str, slug: str) -> None:
     """Erase USER_ID: their events, items, generations and Label Studio tasks now, and their
     examples from every stored dataset version (a job; run here when embedded)."""
-    from app.cli_curation import _drain_embedded_queue, _settings
     from app.services.erasure import erase_user
     from workers import runtime
 
-    project_id = _project_id(slug)
-    erasure = _run(lambda: erase_user(_db(), _settings(), runtime.current().queue, project_id,
-                                      user_id, "cli"))
+    project_id = project_id_of(slug)
+    erasure = _run(lambda: erase_user(database(), current_settings(), runtime.current().queue,
+                                      project_id, user_id, "cli"))
     click.echo(f"erasure {erasure.id}: " + " ".join(f"{k}={v}" for k, v in
                                                      erasure.counts.items()))
-    _drain_embedded_queue()
+    drain_embedded_queue()
 
 
 DATASET_COMMANDS = (datasets, users)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.cli_curation import _db, _fail, _project_id, _settings
+from app.cli.common import current_settings, database, fail, project_id_of
 
 
 @click.group("labelstudio")
@@ -14,12 +14,12 @@ def labelstudio() -> None:
 
 
 def _client() -> object:
-    from workers.labelstudio.client import NotConfigured, connect
+    from app.labelstudio import NotConfigured, connect
 
     try:
-        return connect(_settings())
+        return connect(current_settings())
     except NotConfigured as exc:
-        _fail(str(exc))
+        fail(str(exc))
     raise AssertionError
 
 
@@ -29,22 +29,24 @@ def _client() -> object:
 def setup(slug: str) -> None:
     """Create or update the project's Label Studio projects from label_config/ and register
     the webhook (needs WINNOW_PUBLIC_URL and WINNOW_LABEL_STUDIO_WEBHOOK_SECRET). Idempotent."""
+    from app.labelstudio import Refused, Unavailable
     from app.models import Project
-    from workers.labelstudio.client import Refused, Unavailable
     from workers.labelstudio.setup import hook_url, setup_project
 
     ls = _client()
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     try:
-        with _db().session() as session:
-            results = setup_project(session, session.get_one(Project, project_id), _settings(), ls)
+        with database().session() as session:
+            project = session.get_one(Project, project_id)
+            results = setup_project(session, project, current_settings(), ls)
     except (Unavailable, Refused) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for r in results:
         what = "created" if r.created else ("updated" if r.config_changed else "unchanged")
         hook = f"webhook {r.webhook_id}" if r.webhook_id else "no webhook"
         click.echo(f"{r.kind:9} Label Studio project {r.ls_project_id}: {what}, {hook}")
-    if hook_url(_settings()) is None or _settings().label_studio_webhook_secret is None:
+    settings = current_settings()
+    if hook_url(settings) is None or settings.label_studio_webhook_secret is None:
         click.echo("no webhook: set WINNOW_PUBLIC_URL and WINNOW_LABEL_STUDIO_WEBHOOK_SECRET; "
                    "until then the periodic sync brings annotations")
 
@@ -55,14 +57,14 @@ def setup(slug: str) -> None:
 def push(slug: str) -> None:
     """Push accepted items as tasks now (exactly once; also done after curation and
     periodically)."""
-    from workers.labelstudio.client import Refused, Unavailable
+    from app.labelstudio import Refused, Unavailable
     from workers.labelstudio.push import push_project
 
     _client()
     try:
-        result = push_project(_project_id(slug))
+        result = push_project(project_id_of(slug))
     except (Unavailable, Refused) as exc:
-        _fail(f"{exc}; items wait in annotation_pending and the next push retries them")
+        fail(f"{exc}; items wait in annotation_pending and the next push retries them")
         raise AssertionError from exc
     click.echo(f"created {result.created} task(s), recovered {result.recovered}, "
                f"{result.waiting} item(s) waiting; created {result.pairs} pairwise task(s), "
@@ -74,14 +76,14 @@ def push(slug: str) -> None:
 @with_appcontext
 def sync(slug: str) -> None:
     """Bring every annotation back now (what a lost webhook missed; also done periodically)."""
-    from workers.labelstudio.client import Refused, Unavailable
+    from app.labelstudio import Refused, Unavailable
     from workers.labelstudio.sync import sync_project
 
     _client()
     try:
-        result = sync_project(_project_id(slug))
+        result = sync_project(project_id_of(slug))
     except (Unavailable, Refused) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise AssertionError from exc
     click.echo(f"{result.tasks} task(s) read: {result.stored} annotation(s) stored or changed, "
                f"{result.deleted} marked deleted")
@@ -96,8 +98,8 @@ def agreement_table(slug: str, show_items: bool) -> None:
     from app.models import Project
     from app.services.annotations import agreement, overlapped_public_ids
 
-    project_id = _project_id(slug)
-    with _db().session() as session:
+    project_id = project_id_of(slug)
+    with database().session() as session:
         r = agreement(session, session.get_one(Project, project_id))
         public_ids = overlapped_public_ids(session, r) if show_items else {}
 

@@ -19,7 +19,7 @@ import krippendorff
 import numpy as np
 
 from app.feedback import RATING, SignalMap
-from workers.labelstudio.tasks import Feedback
+from app.services.reactions import Feedback
 
 VERDICTS = ("good", "bad")
 

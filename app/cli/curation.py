@@ -10,40 +10,20 @@ from typing import IO, Any
 
 import click
 import orjson
-from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
-from app.cli import database
-from app.config import Settings
+from app.cli.common import (
+    current_settings,
+    database,
+    drain_embedded_queue,
+    fail,
+    project_id_of,
+    queue_call,
+)
 from app.models.item import STATES
 
 IMPORT_CHUNK = 500
-
-
-def _fail(message: str) -> None:
-    raise click.ClickException(message)
-
-
-def _db() -> Any:
-    return database()  # checked to exist and be migrated: never an empty file, a traceback
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["WINNOW_SETTINGS"]
-    return settings
-
-
-def _project_id(slug: str) -> int:
-    from app.services.errors import ServiceError
-    from app.services.projects import get_project
-
-    try:
-        with _db().session() as session:
-            return int(get_project(session, slug).id)
-    except ServiceError as exc:
-        _fail(str(exc))
-    raise AssertionError
 
 
 @click.group("import")
@@ -67,16 +47,16 @@ def import_conversations(file: IO[bytes], slug: str) -> None:
     from app.services.crypto import KeyMissing, cipher
     from workers import runtime
 
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     try:
-        box = cipher(_settings())
+        box = cipher(current_settings())
     except KeyMissing as exc:
-        _fail(str(exc))
+        fail(str(exc))
     counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
     chunk: list[Any] = []
 
     def flush() -> None:
-        with _db().session() as session:
+        with database().session() as session:
             outcomes = store_shares(session, project_id, chunk, source="import", box=box,
                                     queue=runtime.current().queue)
         for outcome in outcomes:
@@ -90,7 +70,7 @@ def import_conversations(file: IO[bytes], slug: str) -> None:
     if chunk:
         flush()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
-    _drain_embedded_queue()
+    drain_embedded_queue()
     if counts["invalid"] or counts["conflict"]:
         raise SystemExit(1)
 
@@ -114,17 +94,6 @@ def _read_lines(file: IO[bytes], counts: dict[str, int]) -> Iterator[tuple[int, 
             click.echo(f"line {lineno}: {errors}", err=True)
 
 
-def _drain_embedded_queue() -> None:
-    """Embedded: the jobs run in this process, so wait for them before exiting."""
-    from workers import runtime
-    from workers.queue import InProcessJobQueue
-
-    queue = runtime.current().queue
-    if isinstance(queue, InProcessJobQueue):
-        click.echo("running the queued jobs in this process (embedded mode)...")
-        queue.join()
-
-
 @click.group()
 def items() -> None:
     """Curation items: list, show, and decide (release, reject, split, confirm)."""
@@ -141,8 +110,8 @@ def items_list(slug: str, states: tuple[str, ...], limit: int) -> None:
     """One line per item: id, state, votes, reasons."""
     from app.services.items import list_items
 
-    project_id = _project_id(slug)
-    with _db().session() as session:
+    project_id = project_id_of(slug)
+    with database().session() as session:
         page, _ = list_items(session, project_id, states, None, limit)
     for s in page:
         reasons = "; ".join(s.reasons) or "-"
@@ -161,13 +130,13 @@ def items_show(item_id: str, slug: str) -> None:
     from app.services.items import get_item, item_detail
     from app.services.projects import signal_map
 
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     try:
-        with _db().session() as session:
+        with database().session() as session:
             item = get_item(session, project_id, item_id)
             out = item_detail(session, item, signal_map(session.get_one(Project, project_id)))
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(out.model_dump_json(indent=2))
 
 
@@ -177,13 +146,13 @@ def _decide(item_id: str, slug: str, note: str | None, action: str) -> None:
     from app.services.decisions import decide
     from app.services.errors import ServiceError
 
-    project_id = _project_id(slug)
+    project_id = project_id_of(slug)
     try:
-        with _db().session() as session:
+        with database().session() as session:
             item = decide(session, project_id, item_id, action,  # type: ignore[arg-type]
                           actor=f"cli:{getpass.getuser()}", note=note)
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"{item.external_id}\t{item.state}")
 
 
@@ -222,8 +191,8 @@ def jobs_failed() -> None:
     from app.models import Item
     from workers import runtime
 
-    _db()
-    failed = _queue_call(lambda q: q.failed())
+    database()
+    failed = queue_call(lambda q: q.failed())
     for job in failed:
         when = job.failed_at.isoformat(timespec="seconds") if job.failed_at else "?"
         click.echo(f"job {job.id}\t{job.func}\t{when}\t{job.error}")
@@ -238,15 +207,6 @@ def jobs_failed() -> None:
         click.echo("no failed jobs")
 
 
-def _queue_call(fn: Any) -> Any:
-    from workers import runtime
-
-    try:
-        return fn(runtime.current().queue)
-    except Exception as exc:  # Redis unreachable
-        _fail(f"cannot reach the job queue ({type(exc).__name__}); is Redis up?")
-
-
 @jobs.command("retry")
 @click.argument("job_ids", nargs=-1)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every failed job.")
@@ -255,21 +215,20 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     """Put failed jobs back on the queue (their items are still in `received`)."""
     from sqlalchemy import select, update
 
+    from app.jobs import CURATE, new_job_id
     from app.models import Item
-    from app.services.conversations import CURATE
     from workers import runtime
-    from workers.queue import InProcessJobQueue, new_job_id
 
     if not job_ids and not retry_all:
-        _fail("name the job ids to retry (see `winnow jobs failed`), or pass --all")
-    _db()
+        fail("name the job ids to retry (see `winnow jobs failed`), or pass --all")
+    database()
     rt = runtime.current()
-    ids = list(job_ids) or [j.id for j in _queue_call(lambda q: q.failed())]
+    ids = list(job_ids) or [j.id for j in queue_call(lambda q: q.failed())]
     retried = 0
     for job_id in ids:
-        if _queue_call(lambda q, j=job_id: q.retry(j)):
+        if queue_call(lambda q, j=job_id: q.retry(j)):
             retried += 1
-        elif not isinstance(rt.queue, InProcessJobQueue):
+        elif rt.queue.durable:
             click.echo(f"{job_id}: not a failed job", err=True)
     with rt.db.session() as session:  # their items get another full round of attempts
         waiting = select(Item.id).where(Item.state == "received", Item.last_error.is_not(None))
@@ -277,14 +236,14 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
             waiting = waiting.where(Item.job_id.in_(ids))
         stuck = list(session.scalars(waiting))
         session.execute(update(Item).where(Item.id.in_(stuck)).values(attempts=0))
-    if isinstance(rt.queue, InProcessJobQueue) and stuck:
+    if not rt.queue.durable and stuck:
         # Embedded: the failed jobs lived in the server's memory; run their items here.
         job_id = new_job_id("curate")
         with rt.db.session() as session:
             session.execute(update(Item).where(Item.id.in_(stuck)).values(job_id=job_id))
         rt.queue.enqueue(CURATE, stuck, job_id=job_id)
         retried += 1
-        _drain_embedded_queue()
+        drain_embedded_queue()
     click.echo(f"retried {retried} job(s)")
     if retried < len(ids):
         raise SystemExit(1)
@@ -297,13 +256,13 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
 def jobs_reconcile(older_than: int | None) -> None:
     """Re-enqueue items stuck in `received` (workers and `winnow up` also do this by
     themselves every WINNOW_RECONCILE_EVERY_SECONDS)."""
-    from workers.curation.reconcile import reconcile
+    from workers.periodic import reconcile
 
     age = None if older_than is None else timedelta(seconds=older_than)
-    _db()
-    n = _queue_call(lambda _q: reconcile(age))
+    database()
+    n = queue_call(lambda _q: reconcile(age))
     click.echo(f"re-enqueued {n} item(s)")
-    _drain_embedded_queue()
+    drain_embedded_queue()
 
 
 @click.group("eval")
@@ -339,11 +298,11 @@ def eval_curation(data_dir: Path | None, subset: str, reviews: bool, slug: str |
     from workers.evaluation.report import evaluate_all, render
 
     if data_dir is None:
-        _fail("give --data FOLDER (the labelled sets), or --reviews --project SLUG")
+        fail("give --data FOLDER (the labelled sets), or --reviews --project SLUG")
     assert data_dir is not None
     if not data_dir.is_dir():
-        _fail(f"{data_dir} is not a folder")
-    results = evaluate_all(data_dir, _settings(), subset)
+        fail(f"{data_dir} is not a folder")
+    results = evaluate_all(data_dir, current_settings(), subset)
     click.echo(json.dumps(results, indent=2) if as_json else render(results))
     if not results.get("passed", True):
         raise SystemExit(1)
@@ -353,11 +312,11 @@ def _eval_loso(data_dir: Path | None, as_json: bool) -> None:
     from workers.evaluation.report import evaluate_generalisation, render_generalisation
 
     if data_dir is not None and not data_dir.is_dir():
-        _fail(f"{data_dir} is not a folder")
+        fail(f"{data_dir} is not a folder")
     try:
         results = evaluate_generalisation(data_dir)
     except FileNotFoundError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     click.echo(json.dumps(results, indent=2) if as_json else render_generalisation(results))
     if not results["passed"]:
@@ -368,10 +327,10 @@ def _eval_reviews(slug: str | None, as_json: bool) -> None:
     from workers.evaluation.reviews import outcomes, precision, render
 
     if slug is None:
-        _fail("--reviews needs --project SLUG")
+        fail("--reviews needs --project SLUG")
     assert slug is not None
-    project_id = _project_id(slug)
-    with _db().session() as session:
+    project_id = project_id_of(slug)
+    with database().session() as session:
         stats = precision(outcomes(session, project_id))
     click.echo(json.dumps(stats, indent=2) if as_json else render(slug, stats))
 

@@ -1,4 +1,5 @@
-"""The Label Studio connection (label-studio-sdk 2.x) and its errors."""
+"""Label Studio as every part of Winnow meets it: the connection (label-studio-sdk 2.x), its
+errors, its health, and the header that authenticates its webhooks to Winnow."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from typing import Any
 import httpx
 
 from app.config import Settings
+
+# Label Studio sends the project's webhook secret in this header (set up by `winnow labelstudio
+# setup`); /v1/hooks/labelstudio compares it in constant time.
+SECRET_HEADER = "X-Winnow-Webhook-Secret"
 
 
 class NotConfigured(RuntimeError):

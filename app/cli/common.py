@@ -1,0 +1,66 @@
+"""What every `winnow` command shares: failing with one line, the checked database, the
+settings, a project by its slug, the job queue, and running the embedded queue's jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import current_app
+
+from app.config import Settings
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def database(check: bool = True) -> Any:
+    """The app's database; checked (once) to exist and be migrated, so a command on a data
+    folder never set up says what to run instead of creating an empty file and a traceback.
+    Only `winnow up` and `winnow db upgrade` take it unchecked: they create it."""
+    db = current_app.extensions["winnow.db"]
+    if check and not current_app.extensions.get("winnow.db_checked"):
+        from app.migrate import schema_problem
+
+        problem = schema_problem(db.engine)
+        if problem:
+            fail(problem)
+        current_app.extensions["winnow.db_checked"] = True
+    return db
+
+
+def current_settings() -> Settings:
+    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    return settings
+
+
+def project_id_of(slug: str) -> int:
+    from app.services.errors import ServiceError
+    from app.services.projects import get_project
+
+    try:
+        with database().session() as session:
+            return int(get_project(session, slug).id)
+    except ServiceError as exc:
+        fail(str(exc))
+    raise AssertionError
+
+
+def queue_call(fn: Any) -> Any:
+    from workers import runtime
+
+    try:
+        return fn(runtime.current().queue)
+    except Exception as exc:  # Redis unreachable
+        fail(f"cannot reach the job queue ({type(exc).__name__}); is Redis up?")
+
+
+def drain_embedded_queue() -> None:
+    """Embedded: the jobs run in this process, so wait for them before exiting."""
+    from workers import runtime
+
+    queue = runtime.current().queue
+    if not queue.durable:
+        click.echo("running the queued jobs in this process (embedded mode)...")
+        queue.drain()
