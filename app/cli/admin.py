@@ -100,12 +100,10 @@ def projects_create(slug: str, name: str | None) -> None:
 @with_appcontext
 def projects_list() -> None:
     """List projects."""
-    from sqlalchemy import select
-
-    from app.models import Project
+    from app.services.projects import list_projects
 
     with database().session() as session:
-        for p in session.scalars(select(Project).order_by(Project.id)):
+        for p in list_projects(session):
             click.echo(f"{p.slug:30} {p.name}")
 
 

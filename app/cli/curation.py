@@ -186,21 +186,15 @@ def jobs() -> None:
 @with_appcontext
 def jobs_failed() -> None:
     """Jobs that failed after all their retries, and items waiting after a failure."""
-    from sqlalchemy import select
+    from app.services.items import failed_waiting
 
-    from app.models import Item
-    from workers import runtime
-
-    database()
+    db = database()
     failed = queue_call(lambda q: q.failed())
     for job in failed:
         when = job.failed_at.isoformat(timespec="seconds") if job.failed_at else "?"
         click.echo(f"job {job.id}\t{job.func}\t{when}\t{job.error}")
-    with runtime.current().db.session() as session:
-        rows = session.execute(select(Item.external_id, Item.job_id, Item.attempts,
-                                      Item.last_error).where(Item.state == "received",
-                                                             Item.last_error.is_not(None)))
-        waiting = list(rows)
+    with db.session() as session:
+        waiting = failed_waiting(session)
     for ext, job_id, attempts, error in waiting:
         click.echo(f"item {ext}\tjob {job_id}\tattempts={attempts}\t{error}")
     if not failed and not waiting:
@@ -213,10 +207,8 @@ def jobs_failed() -> None:
 @with_appcontext
 def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     """Put failed jobs back on the queue (their items are still in `received`)."""
-    from sqlalchemy import select, update
-
     from app.jobs import CURATE, new_job_id
-    from app.models import Item
+    from app.services.items import assign_job, rearm_failed
     from workers import runtime
 
     if not job_ids and not retry_all:
@@ -231,16 +223,12 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
         elif rt.queue.durable:
             click.echo(f"{job_id}: not a failed job", err=True)
     with rt.db.session() as session:  # their items get another full round of attempts
-        waiting = select(Item.id).where(Item.state == "received", Item.last_error.is_not(None))
-        if job_ids:
-            waiting = waiting.where(Item.job_id.in_(ids))
-        stuck = list(session.scalars(waiting))
-        session.execute(update(Item).where(Item.id.in_(stuck)).values(attempts=0))
+        stuck = rearm_failed(session, ids if job_ids else None)
     if not rt.queue.durable and stuck:
         # Embedded: the failed jobs lived in the server's memory; run their items here.
         job_id = new_job_id("curate")
         with rt.db.session() as session:
-            session.execute(update(Item).where(Item.id.in_(stuck)).values(job_id=job_id))
+            assign_job(session, stuck, job_id)
         rt.queue.enqueue(CURATE, stuck, job_id=job_id)
         retried += 1
         drain_embedded_queue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.feedback import SignalMap
@@ -101,3 +101,30 @@ def item_detail(session: Session, item: Item, signals: SignalMap) -> ItemOut:
 def messages(redacted: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """Redacted turns as chat messages (role, content), the shape every export and task uses."""
     return [{"role": str(t["role"]), "content": str(t["text"])} for t in redacted]
+
+
+def failed_waiting(session: Session) -> list[tuple[str, str | None, int, str | None]]:
+    """Items still in `received` after a failed attempt: (external id, job id, attempts,
+    the last error's one line), for `winnow jobs failed`."""
+    rows = session.execute(
+        select(Item.external_id, Item.job_id, Item.attempts, Item.last_error).where(
+            Item.state == "received", Item.last_error.is_not(None)
+        )
+    )
+    return [(ext, job_id, attempts, error) for ext, job_id, attempts, error in rows]
+
+
+def rearm_failed(session: Session, job_ids: Sequence[str] | None = None) -> list[int]:
+    """Give items waiting after a failure (of these jobs, or of any) another full round of
+    attempts; returns their ids."""
+    waiting = select(Item.id).where(Item.state == "received", Item.last_error.is_not(None))
+    if job_ids is not None:
+        waiting = waiting.where(Item.job_id.in_(job_ids))
+    stuck = list(session.scalars(waiting))
+    session.execute(update(Item).where(Item.id.in_(stuck)).values(attempts=0))
+    return stuck
+
+
+def assign_job(session: Session, item_ids: Sequence[int], job_id: str) -> None:
+    """Record the job that will curate these items (the reconciler reads it)."""
+    session.execute(update(Item).where(Item.id.in_(item_ids)).values(job_id=job_id))

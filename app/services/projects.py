@@ -33,6 +33,10 @@ def get_project(session: Session, slug: str) -> Project:
     return project
 
 
+def list_projects(session: Session) -> list[Project]:
+    return list(session.scalars(select(Project).order_by(Project.id)))
+
+
 def get_or_create_project(session: Session, slug: str, name: str | None = None) -> Project:
     project = session.scalar(select(Project).where(Project.slug == slug))
     return project or create_project(session, slug, name)
