@@ -6,15 +6,16 @@ is what gives them away. Each match starts right after its trigger.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from workers.curation.name_phrases import name_phrases, phrase_words
+from workers.curation.recognizers import code_identifier, english_word, luhn_ok, word_list
 
 _CAP = r"[A-ZÀ-ÞŁŚŻŹĆŃ][a-zà-ÿłśżźćńőűčřšžěůý'\u2019-]+"
 _INITIAL = r"[A-Z]\.?"
@@ -212,8 +213,6 @@ class CardAfterTrigger(TriggeredRecognizer):
         super().__init__("CREDIT_CARD", CARD_TRIGGERS, 0.6, "WinnowCardAfterTrigger")
 
     def span_after(self, text: str, pos: int) -> tuple[int, int] | None:
-        from workers.curation.recognizers import luhn_ok
-
         m = CARD_BODY.match(text, pos)
         if m is None or not luhn_ok(m.group(1)) or len(set(m.group(1))) < 3:
             return None
@@ -226,14 +225,6 @@ _LINKS = r"(?:van|von|de|da|del|della|der|den|des|di|do|dos|das|du|le|la|ten|ter
 MULTI_NAME = re.compile(
     rf"{_NAME_WORD}(?:[ \t]+(?:[A-Z]\.?[ \t]+)?(?:{_LINKS}[ \t]+){{0,2}}{_NAME_WORD}){{0,3}}"
 )
-LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
-
-
-@lru_cache(maxsize=1)
-def name_phrases() -> dict[str, dict[str, list[str]]]:
-    path = files("workers.curation").joinpath("data/pii/name_phrases.json")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return {lang: data[lang] for lang in LANGUAGES}
 
 
 GAPS = {  # what may stand between the phrase and the name (a sign-off's: a line break)
@@ -303,25 +294,11 @@ def _fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().casefold()
 
 
-@lru_cache(maxsize=1)
-def phrase_words() -> frozenset[str]:
-    """Single-word phrases of every language ("hallo", "frau", "dear"): never part of a name."""
-    return frozenset(
-        p.replace("\\", "").strip(".")
-        for kinds in name_phrases().values()
-        for phrases in kinds.values()
-        for p in phrases
-        if " " not in p
-    )
-
-
 def given_name_ok(word: str, lang: str) -> bool:
     """A word standing where a name goes ("Thanks, Sian", "Ich bin Jonas", "Sou João") is
     taken when it is a known given name, or no dictionary word in English and not frequent in
     the phrase's language."""
     from workers.curation.name_recognizer import NEVER_ALONE, census_names
-    from workers.curation.recognizers import code_identifier, english_word, word_list
-
     low = word.casefold()
     if len(low) < 2 or low in NOT_NAMES or low in word_list("tech_terms.txt"):
         return False
@@ -391,8 +368,6 @@ class IntroductionRecognizer(EntityRecognizer):
 
 def _surname_ok(word: str, lang: str) -> bool:
     from workers.curation.name_recognizer import census_names
-    from workers.curation.recognizers import code_identifier, english_word, word_list
-
     low = word.casefold().strip(".")
     if low in NOT_NAMES or low in word_list("tech_terms.txt") or code_identifier(word):
         return False

@@ -18,6 +18,8 @@ from typing import Any
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+from workers.curation.name_phrases import phrase_words
+
 STREET_SUFFIX = (
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
     r"Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Loop|Alley|Crescent|"
@@ -572,8 +574,6 @@ def person_plausible(text: str, r: RecognizerResult, doc: Any = None) -> bool:
     source = (r.recognition_metadata or {}).get("recognizer_name", "")
     if source in CONTEXTUAL:
         return True
-    from workers.curation.context_recognizers import phrase_words
-
     lang = text_language(text)
     while len(parts) > 1 and (
         (common_word(parts[0].group(), lang) and not _first(parts[0].group()))
