@@ -93,3 +93,9 @@ def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
         array = func.string_to_array(bindparam(None, ",".join(text_values)), ",")
         return column == any_(cast(array, ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """`values` in slices of at most `size`: one statement per slice, its placeholders bounded."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

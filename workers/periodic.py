@@ -52,9 +52,9 @@ def reconcile(older_than: timedelta | None = None) -> int:
     from workers.curation.reconcile import reconcile as reconcile_items
     from workers.datasets.erasure import reconcile_erasures
 
-    stuck = reconcile_items(older_than)
     after = timedelta(seconds=runtime.current().settings.reconcile_after_seconds)
     age = older_than if older_than is not None else after
+    stuck = reconcile_items(age)
     if erasures := reconcile_erasures(age):
         log.info("re-enqueued the purge of %d pending erasure(s)", erasures)
     return stuck

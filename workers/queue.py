@@ -3,9 +3,9 @@
 Both run a job the same way (same retry policy, failed jobs kept and retryable), so code that
 enqueues does not care which. A job is named by its dotted path ("workers.curation.job.curate"),
 so the API process never imports the heavy curation stages: the name a caller enqueues
-(`app.jobs.CURATE`) becomes that path here (`workers.registry`). The in-process queue keeps nothing
-across restarts: anything that must survive one is recorded in the database first, and the
-reconciler re-enqueues it.
+(`app.jobs.CURATE`) becomes that path here (`workers.registry`). The in-process queue keeps
+nothing across restarts: anything that must survive one is recorded in the database first, and
+the reconciler re-enqueues it.
 
 RQ pickles jobs by default, so anyone able to write to Redis could run code in a worker. Jobs
 here carry ids only, and are stored as JSON (JobSerializer): a pickled payload planted in Redis
@@ -31,21 +31,9 @@ from rq.exceptions import DeserializationError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from app.jobs import LIVE_STATES, FailedJob, Func, JobQueue, new_job_id, redis_connection
+from app.jobs import FailedJob, Func, JobQueue, redis_connection
 from workers import registry
 
-__all__ = [
-    "LIVE_STATES",
-    "FailedJob",
-    "Func",
-    "InProcessJobQueue",
-    "JobQueue",
-    "RQJobQueue",
-    "make_queue",
-    "new_job_id",
-    "redis_connection",
-    "rq_worker",
-]
 log = logging.getLogger("winnow.queue")
 
 RETRY_INTERVALS = (2, 4, 8, 16, 32)  # seconds: exponential backoff, five retries

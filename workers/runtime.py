@@ -15,8 +15,9 @@ from cryptography.fernet import MultiFernet
 
 from app.config import Settings
 from app.db import Database
+from app.jobs import JobQueue
 from app.services.crypto import cipher
-from workers.queue import JobQueue, make_queue
+from workers.queue import make_queue
 
 if TYPE_CHECKING:
     from workers.curation.dedupe_index import DedupeIndex

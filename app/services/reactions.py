@@ -8,13 +8,13 @@ report all read it here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from app.db import among
+from app.db import among, chunks
 from app.feedback import RANK, RATING, SignalMap
 from app.models import Event, Item
 from app.services.screening import PENDING
@@ -106,6 +106,3 @@ def latest_tweaks(
     return {i: t for i, (_, t) in latest.items() if t and t.strip()}
 
 
-def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

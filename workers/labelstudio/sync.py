@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.db import chunks
 from app.labelstudio import connect, translate
 from app.models import Annotation, Item, LabelStudioProject
 from app.models.base import utcnow
@@ -131,7 +132,7 @@ def store(
         task_ids = [int(t["id"]) for t in tasks]
         items = _items_of(session, target, tasks)
         existing: dict[int, Annotation] = {}
-        for chunk in _chunks(task_ids, 1000):
+        for chunk in chunks(task_ids, 1000):
             for found in session.scalars(
                 select(Annotation).where(
                     Annotation.ls_project_id == ls_project, Annotation.ls_task_id.in_(chunk)
@@ -204,7 +205,7 @@ def _items_of(
     task_ids = [int(t["id"]) for t in tasks]
     found: dict[int, int] = {}
     column = Item.ls_pair_task_id if target.kind == "pairwise" else Item.ls_task_id
-    for chunk in _chunks(task_ids, 1000):
+    for chunk in chunks(task_ids, 1000):
         for item_id, task_id in session.execute(
             select(Item.id, column).where(Item.project_id == target.project_id, column.in_(chunk))
         ):
@@ -231,6 +232,3 @@ def _as_dict(norm: Normalized) -> dict[str, Any]:
     return {k: getattr(norm, k) for k in _FIELDS}
 
 
-def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
