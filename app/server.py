@@ -56,7 +56,7 @@ def serve_production(app: Flask, host: str, port: int, workers: int, threads: in
     freeze_startup_heap()
     options = gunicorn_options(host, port, workers, threads)
     # Connections opened before the fork must not be shared by workers.
-    options["post_fork"] = lambda _server, _worker: app.extensions["winnow.db"].dispose()
+    options["post_fork"] = lambda _server, _worker: app.extensions["winnow"].db.dispose()
     GunicornServer(app, options).run()
 
 

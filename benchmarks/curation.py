@@ -79,9 +79,9 @@ def bare_batch(analyzer: Any, anonymizer: Any, convs: list[list[tuple[str, str]]
 
 
 def winnow(app: Any, convs: list[list[tuple[str, str]]], batch: int) -> float:
+    from app import runtime
     from app.services.conversations import Share, store_shares
     from app.services.projects import create_project
-    from workers import runtime
     from workers.curation.job import curate
     from workers.queue import InProcessJobQueue
 
@@ -97,7 +97,7 @@ def winnow(app: Any, convs: list[list[tuple[str, str]]], batch: int) -> float:
     from app.payloads.conversations import Message
 
     Hold.held = []
-    db = app.extensions["winnow.db"]
+    db = app.extensions["winnow"].db
     rt = runtime.current()
     with db.session() as session:
         project = create_project(session, f"bench-{uuid.uuid4().hex[:8]}")
@@ -129,7 +129,7 @@ def main() -> None:
     from app.cli import make_app
     from app.config import Settings
     from app.migrate import upgrade
-    from workers import runtime
+    from workers.curation.runtime import models, spacy_model_name
 
     db_url = os.environ["WINNOW_BENCH_DATABASE_URL"]
     redis_url = os.environ["WINNOW_BENCH_REDIS_URL"]
@@ -137,10 +137,10 @@ def main() -> None:
                         encryption_key=os.environ.get("WINNOW_ENCRYPTION_KEY")
                         or "S0ZSXBt0JmjVgRr4zo4k8Jb2X2Q8F5o1UwHqN3v7c1o=")
     app = make_app(settings)
-    upgrade(app.extensions["winnow.db"].engine)
-    rt = runtime.current()
-    pipeline = rt.pipeline  # loads the model once, like a worker does
-    screener = pipeline.stages[0].screener  # type: ignore[attr-defined]
+    upgrade(app.extensions["winnow"].db.engine)
+    curation = models()
+    curation.pipeline  # noqa: B018 - loads the model once, like a worker does
+    screener = curation.screener
     anonymizer = AnonymizerEngine()
     default = AnalyzerEngine(nlp_engine=screener.analyzer.nlp_engine, supported_languages=["en"])
     convs = corpus(args.conversations)
@@ -167,7 +167,7 @@ def main() -> None:
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "spacy_model": runtime.spacy_model_name(settings.spacy_model),
+        "spacy_model": spacy_model_name(settings.spacy_model),
         "conversations": len(convs), "rounds": args.rounds, "rates": rates, "median": median,
         "ratio_vs_presidio_same": round(median["winnow"] / median["presidio-same"], 3),
         "ratio_vs_presidio_default": round(median["winnow"] / median["presidio-default"], 3),

@@ -44,8 +44,8 @@ def main() -> int:
     from workers.curation.dedupe_index import MemoryDedupeIndex
     from workers.curation.pipeline import DedupeStage, PiiStage, Pipeline, PrankStage, Work
     from workers.curation.pranks import PrankConfig
+    from workers.curation.runtime import pii_screener, spacy_model_name
     from workers.curation.types import Turn
-    from workers.runtime import pii_screener, spacy_model_name
 
     convs = corpus(args.conversations)
     screener = pii_screener(spacy_model_name("auto"), ())

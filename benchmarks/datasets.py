@@ -107,11 +107,11 @@ def _peak_mb() -> float:
 
 def run_winnow(data_dir: str, project_id: int, name: str, out: Any) -> None:
     """Version 1 of a new dataset: every group drawn and recorded."""
+    from app.cli import make_app
     from app.models import Dataset, DatasetVersion
     from app.payloads.datasets import DatasetDefinition
-    from workers import runtime
 
-    rt = runtime.configure(settings(data_dir))
+    rt = make_app(settings(data_dir)).extensions["winnow"]
     definition = DatasetDefinition(name=name, purpose="eval")
     with rt.db.session() as session:
         dataset = Dataset(project_id=project_id, name=name, purpose="eval", salt=name,
@@ -131,10 +131,10 @@ def run_winnow_next(data_dir: str, project_id: int, name: str, out: Any) -> None
     looked up (none is new)."""
     from sqlalchemy import select, text
 
+    from app.cli import make_app
     from app.models import Dataset, DatasetVersion
-    from workers import runtime
 
-    rt = runtime.configure(settings(data_dir))
+    rt = make_app(settings(data_dir)).extensions["winnow"]
     # The next version of a dataset comes later, when autovacuum has long processed the
     # first one's million new records: the same state, reached before the clock starts.
     with rt.db.engine.connect() as conn:

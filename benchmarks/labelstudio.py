@@ -36,7 +36,7 @@ def seed(app: Any, slug: str, n: int) -> int:
     from app.models import Event, Item, Project
     from app.models.base import utcnow
 
-    db = app.extensions["winnow.db"]
+    db = app.extensions["winnow"].db
     with db.session() as session:
         project = Project(slug=slug, name=slug)
         session.add(project)
@@ -95,13 +95,13 @@ def main() -> None:
         push_batch_size=args.batch,
     )
     app = make_app(settings)
-    engine = app.extensions["winnow.db"].engine
+    engine = app.extensions["winnow"].db.engine
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
     ls = connect(settings)
-    db = app.extensions["winnow.db"]
+    db = app.extensions["winnow"].db
     rates: dict[str, list[float]] = {"winnow": [], "import-only": []}
     created: list[int] = []
     try:

@@ -119,7 +119,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 def app(settings: Settings) -> Iterator[Flask]:
     application = make_app(settings)
     yield application
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def make_tenant(app: Flask) -> MakeTenant:
         scopes: tuple[str, ...] = ("events:write", "events:read"),
         rate_limit: str | None = None,
     ) -> Tenant:
-        db = app.extensions["winnow.db"]
+        db = app.extensions["winnow"].db
         with db.session() as session:
             from sqlalchemy import select
 

@@ -58,7 +58,7 @@ def run_jobs(app: Any) -> None:
     """Run every queued job to the end: the in-process queue's thread, or an RQ worker."""
     from workers.queue import RQJobQueue
 
-    queue = app.extensions["winnow.queue"]
+    queue = app.extensions["winnow"].queue
     if queue.drain():
         return
     assert isinstance(queue, RQJobQueue)

@@ -8,6 +8,13 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from app import runtime
+from app.config import Settings
+from app.jobs import redis_connection
+from workers.curation.reconcile import reconcile as reconcile_items
+from workers.datasets.erasure import reconcile_erasures
+from workers.labelstudio.schedule import annotation_round
+
 log = logging.getLogger("winnow.periodic")
 
 
@@ -33,8 +40,6 @@ class Periodic(threading.Thread):
     def _my_turn(self) -> bool:
         if not self.redis_url:
             return True
-        from app.jobs import redis_connection
-
         lock = redis_connection(self.redis_url).set(
             f"winnow:{self.chore}:lock", "1", nx=True, ex=max(1, int(self.every) - 1)
         )
@@ -48,10 +53,6 @@ def reconcile(older_than: timedelta | None = None) -> int:
     """Everything recorded in the database that should have a job and has none gets one:
     items stuck in `received`, pending free-text screening, pending erasures' purges (each
     domain reconciles its own). Returns how many items were re-enqueued."""
-    from workers import runtime
-    from workers.curation.reconcile import reconcile as reconcile_items
-    from workers.datasets.erasure import reconcile_erasures
-
     after = timedelta(seconds=runtime.current().settings.reconcile_after_seconds)
     age = older_than if older_than is not None else after
     stuck = reconcile_items(age)
@@ -60,15 +61,10 @@ def reconcile(older_than: timedelta | None = None) -> int:
     return stuck
 
 
-def chores(settings: object) -> list[Periodic]:
+def chores(settings: Settings) -> list[Periodic]:
     """The chores a worker or `winnow up` runs with these settings (not started)."""
-    from app.config import Settings
-
-    assert isinstance(settings, Settings)
     found = [Periodic("reconcile", settings.reconcile_every_seconds, settings.redis_url, reconcile)]
     if settings.label_studio_url:
-        from workers.labelstudio.schedule import annotation_round
-
         found.append(
             Periodic(
                 "labelstudio",

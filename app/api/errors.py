@@ -165,7 +165,7 @@ def _committing(_conn: Any) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    event.listen(app.extensions["winnow.db"].engine, "commit", _committing)
+    event.listen(app.extensions["winnow"].db.engine, "commit", _committing)
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database, unit_of_work
 from app.jobs import JobQueue
-from app.services.crypto import KeyMissing, cipher
+from app.runtime import Runtime
+from app.services.crypto import KeyMissing
 from app.services.keys import VerifiedKey
 from app.services.screening import Sealing
 from app.store import Store
@@ -29,35 +30,30 @@ def caller() -> VerifiedKey:
     return auth
 
 
+def runtime() -> Runtime:
+    """The app's runtime: settings, database, job queue, cipher and dataset store."""
+    found: Runtime = current_app.extensions["winnow"]
+    return found
+
+
 def database() -> Database:
-    db: Database = current_app.extensions["winnow.db"]
-    return db
+    return runtime().db
 
 
 def job_queue() -> JobQueue:
-    queue: JobQueue = current_app.extensions["winnow.queue"]
-    return queue
+    return runtime().queue
 
 
 def sealer() -> MultiFernet:
     """The cipher for raw conversation text (created on first use; see services.crypto)."""
-    box: MultiFernet | None = current_app.extensions.get("winnow.cipher")
-    if box is None:
-        try:
-            box = cipher(current_app.config["WINNOW_SETTINGS"])
-        except KeyMissing as exc:
-            raise Problem(503, "Not configured", str(exc), slug="not-configured") from None
-        current_app.extensions["winnow.cipher"] = box
-    return box
+    try:
+        return runtime().box
+    except KeyMissing as exc:
+        raise Problem(503, "Not configured", str(exc), slug="not-configured") from None
 
 
 def dataset_store() -> Store:
-    """The dataset store (built on first use from the settings)."""
-    store: Store | None = current_app.extensions.get("winnow.datasets")
-    if store is None:
-        settings = current_app.config["WINNOW_SETTINGS"]
-        store = current_app.extensions["winnow.datasets"] = Store.from_settings(settings)
-    return store
+    return runtime().store
 
 
 def sealing() -> Sealing:

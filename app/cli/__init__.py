@@ -1,7 +1,8 @@
 """The `winnow` command (Flask's click CLI), and where Winnow is wired together.
 
-`make_app` gives the Flask app its job queue and the workers their runtime: the only place
-under app/ that imports workers/ (docs/architecture.md). One module per command group:
+`make_app` builds the runtime (app.runtime) with the job queue from workers/ and gives it to the
+Flask app and to the jobs this process runs: the only place under app/ that imports workers/
+(docs/architecture.md). One module per command group:
 `service` (up, serve, worker, db), `admin` (keys, projects, schemas), `curation` (import,
 items, jobs, eval), `datasets` (datasets, users), `labelstudio`; `common` holds what they share.
 """
@@ -19,17 +20,18 @@ from app.config import Settings
 
 def make_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The app with everything wired in: the job queue (RQ when WINNOW_REDIS_URL is set, else
-    in-process), the workers' runtime on the app's database and queue (jobs this process runs
-    use them: the embedded queue, CLI commands), and the CLI commands. Settings come from the
-    environment by default; `overrides` patch Flask config."""
-    from app import create_app
-    from workers import runtime
+    in-process) in one runtime with the settings and database, shared by the app and the jobs
+    this process runs (the embedded queue's, CLI commands'), and the CLI commands. Settings
+    come from the environment by default; `overrides` patch Flask config."""
+    from app.db import Database
+    from app.factory import create_app
+    from app.runtime import Runtime, install
     from workers.queue import make_queue
 
     settings = settings or Settings()
     queue = make_queue(settings.redis_url, settings.queue_name)
-    app = create_app(settings, queue, **overrides)
-    runtime.configure(settings, app.extensions["winnow.db"], queue)
+    runtime = install(Runtime(settings, Database(settings.effective_database_url), queue))
+    app = create_app(runtime, **overrides)
     register_commands(app)
     return app
 

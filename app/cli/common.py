@@ -1,25 +1,36 @@
-"""What every `winnow` command shares: failing with one line, the checked database, the
-settings, a project by its slug, the job queue, and running the embedded queue's jobs."""
+"""What every `winnow` command shares: failing with one line, the runtime, the checked database,
+the settings, the cipher, a project by its slug, the job queue, and running the embedded queue's
+jobs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
+from cryptography.fernet import MultiFernet
 from flask import current_app
 
 from app.config import Settings
+from app.db import Database
+from app.runtime import Runtime
+from app.services.crypto import KeyMissing
 
 
 def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def database(check: bool = True) -> Any:
+def runtime() -> Runtime:
+    """The app's runtime (app.runtime): settings, database, queue, cipher, dataset store."""
+    found: Runtime = current_app.extensions["winnow"]
+    return found
+
+
+def database(check: bool = True) -> Database:
     """The app's database; checked (once) to exist and be migrated, so a command on a data
     folder never set up says what to run instead of creating an empty file and a traceback.
     Only `winnow up` and `winnow db upgrade` take it unchecked: they create it."""
-    db = current_app.extensions["winnow.db"]
+    db = runtime().db
     if check and not current_app.extensions.get("winnow.db_checked"):
         from app.migrate import schema_problem
 
@@ -31,8 +42,7 @@ def database(check: bool = True) -> Any:
 
 
 def current_settings() -> Settings:
-    settings: Settings = current_app.config["WINNOW_SETTINGS"]
-    return settings
+    return runtime().settings
 
 
 def project_id_of(slug: str) -> int:
@@ -47,20 +57,25 @@ def project_id_of(slug: str) -> int:
     raise AssertionError
 
 
-def queue_call(fn: Any) -> Any:
-    from workers import runtime
-
+def sealer() -> MultiFernet:
+    """The cipher for raw text, or the one-line reason there is none."""
     try:
-        return fn(runtime.current().queue)
+        return runtime().box
+    except KeyMissing as exc:
+        fail(str(exc))
+    raise AssertionError
+
+
+def queue_call(fn: Any) -> Any:
+    try:
+        return fn(runtime().queue)
     except Exception as exc:  # Redis unreachable
         fail(f"cannot reach the job queue ({type(exc).__name__}); is Redis up?")
 
 
 def drain_embedded_queue() -> None:
     """Embedded: the jobs run in this process, so wait for them before exiting."""
-    from workers import runtime
-
-    queue = runtime.current().queue
+    queue = runtime().queue
     if not queue.durable:
         click.echo("running the queued jobs in this process (embedded mode)...")
         queue.drain()

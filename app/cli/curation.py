@@ -20,6 +20,8 @@ from app.cli.common import (
     fail,
     project_id_of,
     queue_call,
+    runtime,
+    sealer,
 )
 from app.models.item import STATES
 
@@ -44,21 +46,16 @@ def import_conversations(file: IO[bytes], slug: str) -> None:
     is harmless: ids already stored are counted as duplicates.
     """
     from app.services.conversations import from_conversation, store_shares
-    from app.services.crypto import KeyMissing, cipher
-    from workers import runtime
 
     project_id = project_id_of(slug)
-    try:
-        box = cipher(current_settings())
-    except KeyMissing as exc:
-        fail(str(exc))
+    box = sealer()
     counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
     chunk: list[Any] = []
 
     def flush() -> None:
         with database().session() as session:
             outcomes = store_shares(session, project_id, chunk, source="import", box=box,
-                                    queue=runtime.current().queue)
+                                    queue=runtime().queue)
         for outcome in outcomes:
             counts[outcome] += 1
         chunk.clear()
@@ -209,12 +206,11 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     """Put failed jobs back on the queue (their items are still in `received`)."""
     from app.jobs import CURATE, new_job_id
     from app.services.items import assign_job, rearm_failed
-    from workers import runtime
 
     if not job_ids and not retry_all:
         fail("name the job ids to retry (see `winnow jobs failed`), or pass --all")
     database()
-    rt = runtime.current()
+    rt = runtime()
     ids = list(job_ids) or [j.id for j in queue_call(lambda q: q.failed())]
     retried = 0
     for job_id in ids:

@@ -20,7 +20,15 @@ import orjson
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
-from app.cli.common import current_settings, database, drain_embedded_queue, fail, project_id_of
+from app.cli.common import (
+    current_settings,
+    database,
+    drain_embedded_queue,
+    fail,
+    project_id_of,
+    runtime,
+    sealer,
+)
 
 
 def _service() -> Any:
@@ -143,11 +151,10 @@ def datasets_show(name: str, slug: str) -> None:
 def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
                    wait: bool) -> None:
     """Build a new immutable version of NAME (an RQ job, run here when embedded)."""
-    from workers import runtime
 
     project_id = project_id_of(slug)
     svc = _service()
-    queue = runtime.current().queue
+    queue = runtime().queue
 
     def request() -> Any:
         with database().session() as session:
@@ -203,7 +210,6 @@ def datasets_versions(name: str, slug: str) -> None:
 @with_appcontext
 def datasets_diff(name: str, old: str, new: str, slug: str, show_ids: bool) -> None:
     """Items added, removed and changed per split between versions OLD and NEW."""
-    from app.store import Store
 
     project_id = project_id_of(slug)
     svc = _service()
@@ -214,7 +220,7 @@ def datasets_diff(name: str, old: str, new: str, slug: str, show_ids: bool) -> N
             dataset = svc.get_dataset(session, project_id, name)
             a = svc.get_version(session, dataset, old, ready=True)
             b = svc.get_version(session, dataset, new, ready=True)
-        return svc.diff(Store.from_settings(current_settings()), slug, dataset, a, b)
+        return svc.diff(runtime().store, slug, dataset, a, b)
 
     d = _run(compute)
     for split, counts in d.summary.items():
@@ -234,7 +240,6 @@ def datasets_lineage(ref: str, example_id: str, slug: str) -> None:
     """Where EXAMPLE_ID of NAME@VERSION came from: items, events, annotations, PII findings."""
     from app.models import Project
     from app.services.projects import signal_map
-    from app.store import Store
 
     name, version = _split_ref(ref)
     project_id = project_id_of(slug)
@@ -245,7 +250,7 @@ def datasets_lineage(ref: str, example_id: str, slug: str) -> None:
             dataset = svc.get_dataset(session, project_id, name)
             v = svc.get_version(session, dataset, version, ready=True)
             project = session.get_one(Project, project_id)
-            return svc.lineage(session, Store.from_settings(current_settings()), slug, project_id,
+            return svc.lineage(session, runtime().store, slug, project_id,
                                dataset, v, example_id, signal_map(project))
 
     click.echo(_run(trace).model_dump_json(indent=2))
@@ -434,29 +439,24 @@ def datasets_verify(directory: Path) -> None:
 def _import_bundles(slug: str, bundles: Any) -> None:
     """Store bundles a chunk at a time (generations, then items, then events), report counts."""
     from app.services.conversations import from_conversation, store_shares
-    from app.services.crypto import KeyMissing, cipher
     from app.services.events import store_events
     from app.services.generations import store_generations
     from app.services.screening import Sealing
-    from workers import runtime
     from workers.datasets.imports import Bundle, Skipped
 
     project_id = project_id_of(slug)
-    try:
-        box = cipher(current_settings())
-    except KeyMissing as exc:
-        fail(str(exc))
+    box = sealer()
     counts = {"records": 0, "skipped": 0, "items": 0, "duplicate": 0, "conflict": 0}
     chunk = Bundle()
 
-    sealing = Sealing(lambda: box, runtime.current().queue)
+    sealing = Sealing(lambda: box, runtime().queue)
 
     def flush() -> None:
         with database().session() as session:
             store_generations(session, project_id, chunk.generations, sealing=sealing)
             outcomes = store_shares(session, project_id,
                                     [from_conversation(c) for c in chunk.conversations],
-                                    source="import", box=box, queue=runtime.current().queue)
+                                    source="import", box=box, queue=runtime().queue)
             store_events(session, project_id, chunk.events, sealing=sealing)
         counts["items"] += outcomes.count("created")
         counts["duplicate"] += outcomes.count("duplicate")
@@ -583,14 +583,13 @@ def users_show(user_id: str, slug: str) -> None:
     from app.payloads.common import IDENTIFIER_PATTERN
     from app.services.access import user_data
     from app.services.projects import signal_map
-    from app.store import Store
 
     if not re.fullmatch(IDENTIFIER_PATTERN, user_id):
         fail("a user id is 1-128 of A-Z a-z 0-9 . _ : @ + = -, not starting with punctuation")
     project_id = project_id_of(slug)
     with database().session() as session:
         project = session.get_one(Project, project_id)
-        out = user_data(session, Store.from_settings(current_settings()), project_id, slug, user_id,
+        out = user_data(session, runtime().store, project_id, slug, user_id,
                         signal_map(project))
     click.echo(out.model_dump_json(indent=2))
 
@@ -603,10 +602,9 @@ def users_erase(user_id: str, slug: str) -> None:
     """Erase USER_ID: their events, items, generations and Label Studio tasks now, and their
     examples from every stored dataset version (a job; run here when embedded)."""
     from app.services.erasure import erase_user
-    from workers import runtime
 
     project_id = project_id_of(slug)
-    erasure = _run(lambda: erase_user(database(), current_settings(), runtime.current().queue,
+    erasure = _run(lambda: erase_user(database(), current_settings(), runtime().queue,
                                       project_id, user_id, "cli"))
     click.echo(f"erasure {erasure.id}: " + " ".join(f"{k}={v}" for k, v in
                                                      erasure.counts.items()))

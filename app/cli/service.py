@@ -9,8 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cli.common import database, fail
-from app.config import Settings
+from app.cli.common import current_settings, database, fail, sealer
 
 
 @click.command()
@@ -33,7 +32,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     from app.services.projects import get_or_create_project
     from workers.periodic import chores
 
-    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    settings = current_settings()
     db = database(check=False)
     upgrade(db.engine)
     with db.session() as session:
@@ -54,7 +53,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
         click.echo("  API key: created on first start; make another with "
                    f"`winnow keys create --project {slug}`")
     sys.stdout.flush()
-    _check_encryption(settings)
+    sealer()  # every process shares one key: refuse to start without it
     configure_logging(settings.log_level)
     for chore in chores(settings):
         chore.start()
@@ -73,9 +72,9 @@ def serve(host: str | None, port: int | None, workers: int, threads: int) -> Non
     from app.logs import configure_logging
     from app.server import serve_production
 
-    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    settings = current_settings()
     database()  # exists and is at head
-    _check_encryption(settings)
+    sealer()  # every process shares one key: refuse to start without it
     configure_logging(settings.log_level)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serve_production(app, host or settings.host,
@@ -94,19 +93,19 @@ def worker(burst: bool) -> None:
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy loads: one core per worker
     from app.logs import configure_logging
-    from workers import runtime
+    from workers.curation.runtime import models
     from workers.periodic import chores
     from workers.queue import rq_worker
 
-    settings: Settings = current_app.config["WINNOW_SETTINGS"]
+    settings = current_settings()
     if not settings.redis_url:
         fail("WINNOW_REDIS_URL is not set: workers share jobs through Redis "
               "(the embedded mode runs jobs inside `winnow up` instead)")
     assert settings.redis_url is not None
     database()  # exists and is at head, before loading models for jobs that would fail
-    _check_encryption(settings)
+    sealer()  # every process shares one key: refuse to start without it
     configure_logging(settings.log_level)
-    runtime.current().pipeline  # noqa: B018 - load the models before the first job
+    models().pipeline  # noqa: B018 - load the models before the first job
     background = chores(settings)
     for chore in background:
         chore.start()
@@ -118,13 +117,6 @@ def worker(burst: bool) -> None:
             chore.stop()
 
 
-def _check_encryption(settings: Settings) -> None:
-    from app.services.crypto import KeyMissing, cipher
-
-    try:
-        cipher(settings)
-    except KeyMissing as exc:
-        fail(str(exc))
 
 
 @click.group()

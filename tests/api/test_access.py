@@ -53,7 +53,7 @@ def seed(app: Flask, client: FlaskClient, t: Tenant) -> None:
         generation_id="gen-7"))
     run_jobs(app)
     now = datetime.now(UTC)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         item = session.scalar(select(Item.id).where(Item.external_id == "c-42"))
         session.add(Annotation(
             project_id=t.project_id, item_id=item, kind="review", ls_project_id=1, ls_task_id=1,

@@ -204,7 +204,7 @@ def test_auth_failures(app: Flask, client: FlaskClient, make_tenant: MakeTenant)
     # A revoked key stops working at once.
     assert client.post("/v1/events", json=event(1), headers=tenant.headers).status_code == 201
     prefix = tenant.token.split("_")[1]
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         revoke_key(session, prefix)
     problem = is_problem(client.get("/v1/events", headers=tenant.headers), 401)
     assert "revoked" in problem["detail"]

@@ -118,7 +118,7 @@ def pg_app(settings: Settings) -> Iterator[Flask]:
     assert settings.database_url is not None  # ONLY_PG: the PostgreSQL configuration
     application = make_app(settings)
     yield application
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 def _terminate_on(app: Flask, when: str) -> None:
@@ -127,7 +127,7 @@ def _terminate_on(app: Flask, when: str) -> None:
     assert PG_URL is not None
     admin_url = make_url(PG_URL).set(drivername="postgresql").render_as_string(
         hide_password=False)
-    engine = app.extensions["winnow.db"].engine
+    engine = app.extensions["winnow"].db.engine
     done: list[int] = []
 
     def kill(conn: Any) -> None:
@@ -148,7 +148,7 @@ def _terminate_on(app: Flask, when: str) -> None:
 
 
 def _events_stored(app: Flask) -> int:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return int(session.scalar(select(func.count()).select_from(Event)) or 0)
 
 
@@ -215,7 +215,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after(settings: Settings) -
             assert int(resp.headers["Retry-After"]) > 0
             assert body["stored"] is False and "nothing was stored" in body["detail"]
     finally:
-        app.extensions["winnow.db"].dispose()
+        app.extensions["winnow"].db.dispose()
 
 
 @pytest.mark.postgres
@@ -228,7 +228,7 @@ def test_an_unreachable_queue_is_a_503_not_a_500(settings: Settings) -> None:
         "redis_url": f"redis://127.0.0.1:{_closed_port()}/0"}))
     client = app.test_client()
     try:
-        with app.extensions["winnow.db"].session() as session:
+        with app.extensions["winnow"].db.session() as session:
             token = create_key(session, create_project(session, "noqueue"), "t", ADMIN,
                                None).token
         headers = {"Authorization": f"Bearer {token}"}
@@ -240,7 +240,7 @@ def test_an_unreachable_queue_is_a_503_not_a_500(settings: Settings) -> None:
         assert body["type"] == "urn:winnow:problem:queue-unavailable"
         assert int(resp.headers["Retry-After"]) > 0 and body["stored"] is None
     finally:
-        app.extensions["winnow.db"].dispose()
+        app.extensions["winnow"].db.dispose()
 
 
 # --- 13: the document and the validator agree ------------------------------------------------

@@ -36,7 +36,7 @@ def item(client: FlaskClient, t: Tenant, item_id: str) -> dict[str, Any]:
 
 
 def rows(app: Flask) -> list[Item]:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return list(session.scalars(select(Item).order_by(Item.id)))
 
 
@@ -83,7 +83,7 @@ def test_raw_text_is_sealed_until_screened(
     # Hold the embedded queue's one thread so the item cannot be screened before we look
     # (RQ runs nothing until run_jobs starts a worker).
     gate = threading.Event()
-    queue = app.extensions["winnow.queue"]
+    queue = app.extensions["winnow"].queue
     if isinstance(queue, InProcessJobQueue):
         queue.enqueue(gate.wait, 30)
     try:
@@ -181,7 +181,7 @@ def quarantine(app: Flask, item_id: str) -> None:
     """Put a screened item in quarantine, as a borderline prank score would."""
     from sqlalchemy import update
 
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         session.execute(
             update(Item)
             .where(Item.external_id == item_id)
@@ -247,8 +247,8 @@ def test_running_a_job_twice_changes_nothing(
 ) -> None:
     from sqlalchemy import update
 
+    from app import runtime
     from app.services.crypto import seal_turns
-    from workers import runtime
     from workers.curation.job import curate
 
     turns = [("user", "Call Jane Doe at 212-555-0199, please"), ("assistant", "Done.")]
@@ -262,7 +262,7 @@ def test_running_a_job_twice_changes_nothing(
 
     # As if the first run's write was lost after the dedupe index had recorded the items.
     sealed = seal_turns(runtime.current().box, turns).decode()
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         session.execute(
             update(Item).values(
                 state="received",
@@ -280,7 +280,7 @@ def test_running_a_job_twice_changes_nothing(
 def test_a_lost_dedupe_index_is_rebuilt_from_the_database(
     app: Flask, client: FlaskClient, reviewer: Tenant
 ) -> None:
-    from workers import runtime
+    from workers.curation.runtime import models
 
     texts = (
         "Which is heavier, a kilogram of feathers or a kilogram of steel?",
@@ -289,14 +289,14 @@ def test_a_lost_dedupe_index_is_rebuilt_from_the_database(
     share(client, reviewer, conversation("k-1", "u-1", *texts))
     run_jobs(app)
     # The embedded index lives in memory (a restart empties it); Redis may lose its data.
-    rt = runtime.current()
-    if rt.settings.redis_url:
+    curation = models()
+    if curation.app.settings.redis_url:
         from redis import Redis
 
-        Redis.from_url(rt.settings.redis_url).flushdb()
+        Redis.from_url(curation.app.settings.redis_url).flushdb()
     else:
-        rt._index = None
-        rt._pipeline = None
+        curation._index = None
+        curation._pipeline = None
     share(client, reviewer, conversation("k-2", "u-2", *texts))
     run_jobs(app)
     assert item(client, reviewer, "k-2")["duplicate_of"] == "k-1"

@@ -37,7 +37,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     # stays its own item (dedupe has its own tests).
     application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
     yield application
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 @pytest.fixture
@@ -273,7 +273,7 @@ def test_any_fsspec_store_works(settings: Settings, make_tenant: MakeTenant) -> 
         from app.services.keys import create_key
         from app.services.projects import create_project
 
-        with application.extensions["winnow.db"].session() as session:
+        with application.extensions["winnow"].db.session() as session:
             project = create_project(session, "remote")
             owner = Tenant("remote", project.id,
                            create_key(session, project, "t", SCOPES).token)
@@ -296,7 +296,7 @@ def test_any_fsspec_store_works(settings: Settings, make_tenant: MakeTenant) -> 
         assert same.status_code == 304
         assert not fs.glob(f"{root}/**/*.part")
     finally:
-        application.extensions["winnow.db"].dispose()
+        application.extensions["winnow"].db.dispose()
 
 
 def test_preference_pairs_from_tweaks_and_regenerations_and_lineage(
@@ -341,7 +341,7 @@ def test_preference_pairs_from_tweaks_and_regenerations_and_lineage(
     from app.models import Project
     from app.services.keys import create_key
 
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = session.get_one(Project, owner.project_id)
         puller = create_key(session, project, "pull", ("datasets:read",)).token
     is_problem(client.get("/v1/datasets/prefs/versions/1/examples/tweaked",
@@ -373,7 +373,7 @@ def test_a_group_recorded_twice_in_one_build_keeps_one_record(app: Flask, owner:
     from app.models import Dataset, DatasetGroup
     from workers.datasets.build import record_groups
 
-    db = app.extensions["winnow.db"]
+    db = app.extensions["winnow"].db
     with db.session() as session:
         dataset = Dataset(project_id=owner.project_id, name="d", purpose="eval", salt="s",
                           definition={}, holdouts=0)
@@ -402,7 +402,7 @@ def test_annotated_items_take_their_verdict_and_screened_correction(
     add_conversations(client, owner, range(0, 3))
     run_jobs(app)
     now = datetime.now(UTC)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         items = {i.external_id: i.id for i in session.scalars(select(Item))}
         for n, (verdict, correction) in enumerate((
             ("bad", "Open Billing; stuck? mail maria.g@example.com"),
@@ -427,7 +427,7 @@ def test_annotated_items_take_their_verdict_and_screened_correction(
     assert record["reference"] == "Open Billing, then Export."
     m = manifest(client, owner, "bad-answers", 1)
     assert m["splits"]["train"]["labels"]["verdict"] == {"bad": 1}
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         for a in session.scalars(select(Annotation).where(Annotation.ls_annotation_id == 2)):
             a.updated_at = now.replace(year=now.year - 1)  # make the address one the latest
     build(app, client, owner, "bad-answers", "older correction")

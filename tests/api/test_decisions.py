@@ -33,7 +33,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     """The suite's app, with SSNs rejected, so rejected_pii comes from real screening."""
     application = make_app(settings.model_copy(update={"pii_policy": "US_SSN=reject"}))
     yield application
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def decide(client: FlaskClient, t: Tenant, item_id: str, action: str,
 
 
 def stored(app: Flask, item_id: str) -> Item:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         row: Item | None = session.scalar(select(Item).where(Item.external_id == item_id))
         assert row is not None
         session.expunge(row)
@@ -122,7 +122,7 @@ def test_decisions_the_state_does_not_allow_are_refused_and_change_nothing(
     for action in ("release", "split"):
         body = is_problem(decide(client, reviewer, "ok-1", action), 409)
         assert "accepted" in body["detail"]
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         session.execute(update(Item).where(Item.external_id == "ok-1")
                         .values(state="quarantined"))
     is_problem(decide(client, reviewer, "ok-1", "confirm"), 409)  # quarantine: decide it
@@ -132,7 +132,7 @@ def test_decisions_the_state_does_not_allow_are_refused_and_change_nothing(
     product = make_tenant("acme", scopes=("events:write", "items:read"))
     assert decide(client, product, "ok-1", "release").status_code == 403
     assert item(client, reviewer, "ok-1")["reviews"] == before["reviews"] == []
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         assert session.scalars(select(Review)).all() == []
 
 
@@ -146,7 +146,7 @@ def test_a_rejection_while_its_task_is_created_stands(
     share(client, reviewer, "ok-1", "Which form do I file for US income tax?", "Form 1040.")
     share(client, reviewer, "ok-2", "How do I file for an extension?", "Use Form 4868.")
     run_jobs(app)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         session.execute(update(Item).where(Item.external_id.in_(["ok-1", "ok-2"]))
                         .values(state="annotation_pending"))
     assert decide(client, reviewer, "ok-1", "reject").get_json()["state"] == "rejected_prank"
@@ -207,7 +207,7 @@ def test_human_decisions_measure_each_stage(
     decide(client, reviewer, "pii-2", "release")
     decide(client, reviewer, "h-1", "confirm")
     decide(client, reviewer, "ok-1", "reject")
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         stats = precision(outcomes(session, reviewer.project_id))
     assert stats["pii"] | {"by_outcome": None} == {
         "reviewed": 2, "stood": 1, "overturned": 1, "precision": 0.5, "by_outcome": None}

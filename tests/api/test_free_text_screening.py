@@ -38,7 +38,7 @@ def _post(client: FlaskClient, path: str, body: Any, h: dict[str, str]) -> None:
 
 def _rows(app: Flask) -> str:
     """Every column of every event, generation and item, as text."""
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         rows = [
             *session.execute(select(Event.__table__)).all(),
             *session.execute(select(Generation.__table__)).all(),
@@ -100,7 +100,7 @@ def test_free_text_and_metadata_are_sealed_then_served_redacted(
     for path in ("/v1/events", "/v1/generations/gen-1", "/v1/items/share-1", "/v1/items"):
         _clean(client.get(path, headers=h).get_data(as_text=True))
     _clean(_rows(app))
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         assert session.scalars(select(Event.sealed).where(Event.sealed.is_not(None))).all() == []
 
 
@@ -131,7 +131,7 @@ def test_a_tweak_shares_placeholders_with_its_conversation(
 def test_policy_rejected_text_is_withheld_and_the_event_kept(
     app: Flask, client: FlaskClient, make_tenant: MakeTenant
 ) -> None:
-    from workers import runtime
+    from app import runtime
 
     settings = app.config["WINNOW_SETTINGS"].model_copy(update={"pii_policy": "US_SSN=reject"})
     runtime.current().settings = settings
@@ -167,7 +167,7 @@ def test_sealed_text_past_retention_is_purged_and_the_item_fails(
     foreign = Fernet(Fernet.generate_key()).encrypt(b'{"text": "x"}').decode()
     long_ago = utcnow() - timedelta(days=8)
     recent = utcnow() - timedelta(days=6)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         session.execute(update(Item).values(state="received", raw_sealed=foreign,
                                             received_at=long_ago))
         session.execute(update(Event).values(screening="pending", sealed=foreign, text=None,
@@ -184,7 +184,7 @@ def test_sealed_text_past_retention_is_purged_and_the_item_fails(
     assert (event["screening"], event["text"]) == ("failed", None)
     gen = client.get("/v1/generations/g", headers=h).get_json()
     assert gen["screening"] == "pending"  # six days old: still within the limit
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         assert session.scalar(select(Item.raw_sealed)) is None
         assert session.scalar(select(Event.sealed)) is None
         assert session.scalar(select(Generation.sealed)) == foreign
@@ -197,7 +197,7 @@ def test_one_screening_job_waits_per_project_and_none_is_missed(
 ) -> None:
     """Intake asks for a screening job only when none is waiting (a single event per request
     would otherwise enqueue one each); a row arriving after a job started gets a new one."""
-    queue = app.extensions["winnow.queue"]
+    queue = app.extensions["winnow"].queue
     h = make_tenant(scopes=("admin",)).headers
 
     def waiting() -> int:

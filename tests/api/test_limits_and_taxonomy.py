@@ -37,7 +37,7 @@ def test_limits_count_in_memory_while_redis_is_down(settings: Settings) -> None:
     down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
     app = make_app(down)
     try:
-        with app.app_context(), app.extensions["winnow.db"].session() as session:
+        with app.app_context(), app.extensions["winnow"].db.session() as session:
             project = create_project(session, "acme")
             token = create_key(session, project, "t", rate_limit="2/minute").token
         client = app.test_client()
@@ -48,7 +48,7 @@ def test_limits_count_in_memory_while_redis_is_down(settings: Settings) -> None:
             assert resp.headers["X-RateLimit-Remaining"] == str(1 - i)
         is_problem(client.post("/v1/events", json=event(3), headers=headers), 429)
     finally:
-        app.extensions["winnow.db"].dispose()
+        app.extensions["winnow"].db.dispose()
 
 
 def test_signal_overrides_apply_to_past_events(

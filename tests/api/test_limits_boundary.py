@@ -39,7 +39,7 @@ def held_queue(app: Flask) -> Iterator[None]:
     """Nothing curates while this holds: the embedded queue's thread waits on a gate and the
     jobs queued meanwhile are dropped on exit (RQ runs nothing without a worker; the
     redis_client fixture empties it). Screening is not what these tests are about."""
-    queue = app.extensions["winnow.queue"]
+    queue = app.extensions["winnow"].queue
     gate = threading.Event()
     if isinstance(queue, InProcessJobQueue):
         queue.enqueue(gate.wait, 60)
@@ -65,7 +65,7 @@ def post(client: FlaskClient, path: str, body: bytes, headers: dict[str, str]) -
 
 
 def count(app: Flask, model: type[Any]) -> int:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -103,7 +103,7 @@ def test_the_webhook_body_of_exactly_the_limit_is_accepted_one_byte_more_refused
     app = make_app(settings.model_copy(
         update={"label_studio_webhook_secret": SecretStr(SECRET)}))
     try:
-        with app.extensions["winnow.db"].session() as session:
+        with app.extensions["winnow"].db.session() as session:
             project = create_project(session, "acme")
             session.add(LabelStudioProject(project_id=project.id, kind="review",
                                            ls_project_id=LS_PROJECT, config_sha256="0" * 64))
@@ -119,7 +119,7 @@ def test_the_webhook_body_of_exactly_the_limit_is_accepted_one_byte_more_refused
             assert exact.status_code == 202, exact.get_data(as_text=True)[:300]
             assert exact.get_json()["tasks"] == [3]
     finally:
-        app.extensions["winnow.db"].dispose()
+        app.extensions["winnow"].db.dispose()
 
 
 def test_an_event_batch_of_1000_is_accepted_and_1001_refused_whole(
@@ -168,7 +168,7 @@ def test_message_count_at_the_limit_is_accepted_one_more_refused(
         exact = dict(conversation("many"), messages=_messages(MAX_MESSAGES))
         resp = client.post("/v1/conversations", json=exact, headers=writer.headers)
         assert resp.status_code == 201, resp.get_data(as_text=True)[:300]
-        with app.extensions["winnow.db"].session() as session:
+        with app.extensions["winnow"].db.session() as session:
             assert session.scalar(select(Item.turns)) == MAX_MESSAGES
 
 

@@ -13,7 +13,7 @@ from tests.helpers import conversation, generation, is_problem, run_jobs
 
 
 def _key(app: Flask, project_id: int, *scopes: str) -> dict[str, str]:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = session.get_one(Project, project_id)
         token = create_key(session, project, "lineage", scopes).token
     return {"Authorization": f"Bearer {token}"}

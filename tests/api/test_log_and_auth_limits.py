@@ -91,7 +91,7 @@ def limited(settings: Settings, limit: str = "3/minute") -> Flask:
 def guarded(settings: Settings) -> Iterator[Flask]:
     app = limited(settings)
     yield app
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -104,7 +104,7 @@ def wrong_key(i: int) -> dict[str, str]:
 
 def test_wrong_api_keys_are_limited_per_address_even_for_a_right_key(guarded: Flask) -> None:
     client = guarded.test_client()
-    with guarded.extensions["winnow.db"].session() as session:
+    with guarded.extensions["winnow"].db.session() as session:
         from app.services.keys import create_key
         from app.services.projects import create_project
 
@@ -154,7 +154,7 @@ def test_an_address_is_let_in_again_when_the_window_ends(settings: Settings) -> 
     is_problem(refused, 429)
     time.sleep(int(refused.headers["Retry-After"]) + 0.2)  # the window, not a speed
     is_problem(client.get("/v1/events/x", headers=wrong_key(3)), 401)
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()
 
 
 @pytest.mark.postgres
@@ -171,7 +171,7 @@ def test_failures_are_shared_by_every_app_on_one_redis(
         is_problem(second.test_client().get("/v1/events/x", headers=wrong_key(3)), 429)
     finally:
         for app in (first, second):
-            app.extensions["winnow.db"].dispose()
+            app.extensions["winnow"].db.dispose()
 
 
 def test_auth_failure_limit_setting_is_validated() -> None:

@@ -34,7 +34,7 @@ TRAIN_ONLY = {"train": 1.0, "validation": 0.0, "test": 0.0}
 def app(settings: Settings) -> Iterator[Flask]:
     application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
     yield application
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def owner(make_tenant: MakeTenant) -> Tenant:
 
 def annotate(app: Flask, t: Tenant, item_id: str, *votes: tuple[str | None, list[str]]) -> None:
     now = datetime.now(UTC)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         item = session.scalar(select(Item.id).where(Item.external_id == item_id))
         start = session.scalar(select(Annotation.id).order_by(Annotation.id.desc())) or 0
         for n, (verdict, modes) in enumerate(votes, start + 1):

@@ -28,12 +28,12 @@ def hook_app(settings: Settings) -> Any:
 
     app = make_app(settings.model_copy(
         update={"label_studio_webhook_secret": SecretStr(SECRET)}))
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = create_project(session, "acme")
         session.add(LabelStudioProject(project_id=project.id, kind="review",
                                        ls_project_id=LS_PROJECT, config_sha256="0" * 64))
     yield app
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()
 
 
 def payload(project: int = LS_PROJECT) -> dict[str, Any]:
@@ -48,14 +48,14 @@ def payload(project: int = LS_PROJECT) -> dict[str, Any]:
 def queued(app: Flask) -> int:
     from workers.queue import InProcessJobQueue
 
-    queue = app.extensions["winnow.queue"]
+    queue = app.extensions["winnow"].queue
     if isinstance(queue, InProcessJobQueue):
         return int(queue._counter)
     return int(queue.queue.count)
 
 
 def annotation_count(app: Flask) -> int:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return int(session.scalar(select(func.count()).select_from(Annotation)) or 0)
 
 
@@ -111,4 +111,4 @@ def test_the_hook_is_off_without_a_secret(settings: Settings) -> None:
         body = is_problem(resp, 404)
         assert "WINNOW_LABEL_STUDIO_WEBHOOK_SECRET" in body["detail"]
     finally:
-        app.extensions["winnow.db"].dispose()
+        app.extensions["winnow"].db.dispose()

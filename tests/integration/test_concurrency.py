@@ -103,7 +103,7 @@ def test_two_workers_curating_the_same_items_curate_each_once_and_push_once(
 
     app = make_app(ls_prod_settings)
     token = make_token(app)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = session.scalar(select(Project).where(Project.slug == "acme"))
         assert project is not None
         kinds = {r.kind: r.ls_project_id
@@ -113,7 +113,7 @@ def test_two_workers_curating_the_same_items_curate_each_once_and_push_once(
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     workers = [start_worker(ls_prod_settings, log) for log in logs]
     try:
-        queue = app.extensions["winnow.queue"]
+        queue = app.extensions["winnow"].queue
         wait_for(lambda: len(Worker.all(queue=queue.queue)) == 2, 120, "two idle workers")
         client = app.test_client()
         # A user each: twenty shares by one user in an hour would be quarantined as a burst.
@@ -123,7 +123,7 @@ def test_two_workers_curating_the_same_items_curate_each_once_and_push_once(
         resp = client.post("/v1/conversations", json={"conversations": bodies},
                            headers={"Authorization": f"Bearer {token}"})
         assert resp.status_code == 200, resp.get_data(as_text=True)
-        with app.extensions["winnow.db"].session() as session:
+        with app.extensions["winnow"].db.session() as session:
             ids = list(session.scalars(select(Item.id).order_by(Item.id)))
         # The same items in more jobs (as a reconciler re-enqueueing a slow job would), and
         # pushes besides the ones curation asks for.
@@ -144,7 +144,7 @@ def test_two_workers_curating_the_same_items_curate_each_once_and_push_once(
     assert sum(int(n) for n in CURATED.findall(text)) == len(ids), text[-3000:]
 
     assert_each_item_curated_once_after_push(app)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         canonical = list(session.scalars(select(Item).where(Item.state != "duplicate")))
     assert len(canonical) == len(TOPICS)
     assert {i.state for i in canonical} == {"in_annotation"}, {i.state for i in canonical}
@@ -152,12 +152,12 @@ def test_two_workers_curating_the_same_items_curate_each_once_and_push_once(
     assert None not in task_ids and len(set(task_ids)) == len(TOPICS)
     tasks = list(ls.tasks.list(project=kinds["review"], fields="all", page_size=100))
     assert sorted(t.id for t in tasks) == sorted(task_ids)  # one task per item: one push
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()
 
 
 def assert_each_item_curated_once_after_push(app: Flask) -> None:
     """As `assert_each_item_curated_once`, where canonical items went on to annotation."""
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         states = set(session.scalars(select(Item.state)))
     assert "received" not in states, states
     assert_each_item_curated_once(app, COPIES)
@@ -189,7 +189,7 @@ def define(app: Flask, t: Tenant, name: str = "help-eval") -> None:
 
 
 def versions(app: Flask) -> list[DatasetVersion]:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return list(session.scalars(select(DatasetVersion).order_by(DatasetVersion.number)))
 
 
@@ -232,8 +232,8 @@ def test_a_request_between_anothers_commit_and_enqueue_does_not_fail_it(
     """The exact interleaving of two requests: A has committed its version, not yet enqueued
     its build; B arrives. B must wait (409), not mark A's version failed."""
     define(app, owner)
-    db = app.extensions["winnow.db"]
-    queue = app.extensions["winnow.queue"]
+    db = app.extensions["winnow"].db
+    queue = app.extensions["winnow"].queue
     with db.session() as session:
         first = service.request_version(session, owner.project_id, "help-eval", "a", False,
                                         queue)

@@ -16,13 +16,13 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import Engine, select
 
+from app import runtime
 from app.cli import main, make_app
 from app.config import Settings
 from app.models import Item
 from tests.conftest import PG_URL, REDIS_URL, TEST_ENCRYPTION_KEY, _truncate
 from tests.helpers import conversation
 from tests.integration.test_cli import clean_env
-from workers import runtime
 from workers.queue import RETRY_INTERVALS, JobSerializer, rq_worker
 
 QUEUE = "winnow-failure-test"
@@ -42,7 +42,7 @@ def work_once(settings: Settings, key: str) -> None:
     """One burst of the real worker class `winnow worker` runs, holding `key` (this thread,
     its own runtime: the worker process of a deployment whose key is `key`)."""
     worker_settings = settings.model_copy(update={"encryption_key": SecretStr(key)})
-    runtime.configure(worker_settings)
+    make_app(worker_settings)  # installs the worker's runtime
     try:
         assert settings.redis_url
         rq_worker(settings.redis_url, QUEUE).work(burst=True)
@@ -65,7 +65,7 @@ def due_now(redis: Redis) -> int:
 
 
 def stored(app: Flask, external_id: str) -> Item:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         item = session.scalar(select(Item).where(Item.external_id == external_id))
         assert item is not None
         return item
@@ -88,7 +88,7 @@ def test_an_item_the_worker_cannot_open_fails_visibly_and_comes_back_with_retry(
     from app.services.keys import create_key
     from app.services.projects import create_project
 
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         token = create_key(session, create_project(session, "acme"), "t", ["events:write"]).token
     body = conversation("sealed-1", "u-1", f"Please write to {SECRET} about my refund.",
                         "I will send it there today.")
@@ -132,7 +132,7 @@ def test_an_item_the_worker_cannot_open_fails_visibly_and_comes_back_with_retry(
     assert failed.get_job_ids() == []
     code, out = winnow(prod_settings, tmp_path, "jobs", "failed")
     assert code == 0 and out.strip() == "no failed jobs", out
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()
 
 
 @pytest.mark.postgres

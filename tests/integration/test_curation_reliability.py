@@ -62,13 +62,13 @@ def free_port() -> int:
 
 
 def counts(app: Flask) -> dict[str, int]:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         query = select(Item.state, func.count()).group_by(Item.state)
         return {state: int(n) for state, n in session.execute(query)}
 
 
 def assert_each_item_curated_once(app: Flask, copies: int) -> None:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         items = list(session.scalars(select(Item)))
     assert items and all(i.state != "received" and i.raw_sealed is None for i in items)
     by_id = {i.id: i for i in items}
@@ -121,7 +121,7 @@ def make_token(app: Flask) -> str:
     from app.services.keys import create_key
     from app.services.projects import get_or_create_project
 
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = get_or_create_project(session, "acme")
         return create_key(session, project, "t", ["events:write"]).token
 
@@ -192,7 +192,7 @@ def test_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
     assert_each_item_curated_once(app, copies)
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()
 
 
 @pytest.fixture
@@ -280,4 +280,4 @@ def test_redis_stopped_during_intake_loses_nothing(
     assert reconcile() == 8
     run_jobs(app)
     assert counts(app) == {"accepted": 8}
-    app.extensions["winnow.db"].dispose()
+    app.extensions["winnow"].db.dispose()

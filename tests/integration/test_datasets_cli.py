@@ -35,7 +35,7 @@ splits: {train: 0.3, validation: 0.2, test: 0.5}  # 20 items: an empty test spli
 def app(settings: Settings) -> Iterator[Flask]:
     application = make_app(settings.model_copy(update={"dedupe_threshold": 1.0}))
     yield application
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 @pytest.fixture

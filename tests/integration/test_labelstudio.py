@@ -95,16 +95,16 @@ def served(ls_settings: Settings, ls: Any) -> Iterator[tuple[Flask, Served]]:
     server = Served(application)
     settings_with_url = settings.model_copy(update={"public_url": server.url})
     application.config["WINNOW_SETTINGS"] = settings_with_url
-    from workers import runtime
+    from app import runtime
 
     runtime.current().settings = settings_with_url
     yield application, server
     server.close()
-    with application.extensions["winnow.db"].session() as session:
+    with application.extensions["winnow"].db.session() as session:
         for row in session.scalars(select(LabelStudioProject)):
             with suppress(Exception):
                 ls.projects.delete(id=row.ls_project_id)
-    application.extensions["winnow.db"].dispose()
+    application.extensions["winnow"].db.dispose()
 
 
 def setup_ls(app: Flask, slug: str) -> dict[str, int]:
@@ -112,7 +112,7 @@ def setup_ls(app: Flask, slug: str) -> dict[str, int]:
     from workers.labelstudio.setup import setup_project
 
     settings = app.config["WINNOW_SETTINGS"]
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = session.scalar(select(Project).where(Project.slug == slug))
         assert project is not None
         results = setup_project(session, project, settings, connect(settings))
@@ -122,7 +122,7 @@ def setup_ls(app: Flask, slug: str) -> dict[str, int]:
 @contextmanager
 def without_auto_push(app: Flask) -> Iterator[None]:
     """Curation enqueues no push while this holds (Label Studio looks unconfigured to it)."""
-    from workers import runtime
+    from app import runtime
 
     settings = app.config["WINNOW_SETTINGS"]
     runtime.current().settings = settings.model_copy(update={"label_studio_url": None})
@@ -146,7 +146,7 @@ def tenant_for(app: Flask, make: MakeTenant | None = None) -> Tenant:
     from app.services.projects import create_project
 
     slug = "ls-" + uuid.uuid4().hex[:8]
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = create_project(session, slug)
         issued = create_key(
             session, project, "test", ("events:write", "events:read", "items:read", "items:review")
@@ -182,14 +182,14 @@ def share(
 
 
 def items_of(app: Flask, project_id: int) -> list[Item]:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return list(
             session.scalars(select(Item).where(Item.project_id == project_id).order_by(Item.id))
         )
 
 
 def annotations_of(app: Flask, project_id: int) -> list[Annotation]:
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         return list(
             session.scalars(
                 select(Annotation)
@@ -326,7 +326,7 @@ def test_the_periodic_sync_brings_what_a_lost_webhook_missed(
     app.config["WINNOW_SETTINGS"] = app.config["WINNOW_SETTINGS"].model_copy(
         update={"public_url": None}
     )
-    from workers import runtime
+    from app import runtime
 
     runtime.current().settings = app.config["WINNOW_SETTINGS"]
     ids = setup_ls(app, tenant.slug)
@@ -484,7 +484,7 @@ def test_agreement_per_item_and_project_and_what_feedback_predicts(
 
     sync_project(tenant.project_id)  # the webhooks may race; the sync settles it
     assert len(annotations_of(app, tenant.project_id)) == 6
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         from app.services.keys import create_key
 
         project = session.get_one(Project, tenant.project_id)
@@ -571,7 +571,7 @@ def test_a_tweak_becomes_a_pairwise_task_screened_and_its_preference_comes_back(
 def test_the_push_lock_is_exclusive_and_kept_alive_while_working(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workers import runtime
+    from app import runtime
     from workers.labelstudio import push
 
     assert settings.redis_url
@@ -592,7 +592,7 @@ def test_the_push_lock_is_exclusive_and_kept_alive_while_working(
         assert other.acquire()
         other.release()
     finally:
-        application.extensions["winnow.db"].dispose()
+        application.extensions["winnow"].db.dispose()
 
 
 def test_erasure_leaves_nothing_in_the_database_label_studio_or_dataset_files(
@@ -604,7 +604,7 @@ def test_erasure_leaves_nothing_in_the_database_label_studio_or_dataset_files(
     from app.services.keys import create_key
 
     app, client, tenant, ids = start(served)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = session.get_one(Project, tenant.project_id)
         admin = Tenant(tenant.slug, tenant.project_id, create_key(
             session, project, "admin", ("admin",)).token)
@@ -661,7 +661,7 @@ def test_erasure_leaves_nothing_in_the_database_label_studio_or_dataset_files(
                       headers=admin.headers).get_json()["state"] == "done"
 
     # The database: nothing of alice; bob untouched.
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         assert not session.scalars(select(Item).where(Item.user_id == "alice")).all()
         assert not session.scalars(select(Event).where(Event.user_id == "alice")).all()
         assert not session.scalars(select(Generation).where(Generation.user_id == "alice")).all()

@@ -44,7 +44,7 @@ def test_rows_from_before_0006_are_hidden_then_screened_in_place(tmp_path: Path)
     engine.dispose()
 
     app = make_app(settings)
-    db = app.extensions["winnow.db"]
+    db = app.extensions["winnow"].db
     with db.session() as session:
         from app.models import Project
 

@@ -50,12 +50,11 @@ def without_random_ids(text: str) -> str:
 
 
 def fully_masked_records(limit: int) -> list[tuple[str, list[str]]]:
-    from workers import runtime
+    from workers.curation.runtime import models
 
     if not SYNTH.is_file():
         pytest.skip(f"{SYNTH} is absent: the shared evaluation data is needed for this test")
-    rt = runtime.current()
-    screener = rt.pipeline.stages[0].screener  # type: ignore[attr-defined]
+    screener = models().screener
     chosen = []
     for record in json.loads(SYNTH.read_text()):
         text = record["full_text"]
@@ -76,7 +75,7 @@ def fully_masked_records(limit: int) -> list[tuple[str, list[str]]]:
 
 def dump_database(app: Flask) -> str:
     parts = []
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         for table in Base.metadata.sorted_tables:
             for row in session.execute(select(table)):
                 parts.append(repr(tuple(row)))

@@ -103,7 +103,7 @@ def test_canaries_in_every_field_never_come_out_raw(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     app, client, tenant, ids = start(served)
-    with app.extensions["winnow.db"].session() as session:
+    with app.extensions["winnow"].db.session() as session:
         project = session.scalar(select(Project).where(Project.slug == tenant.slug))
         assert project is not None
         admin = {"Authorization": "Bearer " + create_key(session, project, "admin",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from workers.curation.pii import PiiConfig, PiiScreener, Span, everywhere
+from workers.curation.runtime import spacy_model_name
 from workers.curation.types import Turn
-from workers.runtime import spacy_model_name
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

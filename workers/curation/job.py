@@ -17,15 +17,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app import runtime
 from app.jobs import PUSH, new_job_id
 from app.models import Item
 from app.models.base import utcnow
 from app.services.crypto import open_item
 from app.services.screening import PENDING
-from workers import runtime
 from workers.curation.dedupe import conversation_text
 from workers.curation.pipeline import Work
 from workers.curation.pranks import Context
+from workers.curation.runtime import models
 from workers.curation.screening import metadata_strings, screen_free
 from workers.curation.types import Turn
 
@@ -157,20 +158,20 @@ def prime(raw: dict[int, Raw | Exception]) -> None:
         if not isinstance(found, Exception):
             texts.extend(t.text for t in found[0])
             texts.extend(metadata_strings(found[1]))
-    runtime.current().screener.prime(texts)
+    models().screener.prime(texts)
 
 
 def unprime() -> None:
-    runtime.current().screener.unprime()
+    models().screener.unprime()
 
 
 def screen(item: Item, turns: tuple[Turn, ...], metadata: dict[str, Any] | None,
            context: Context) -> Outcome:
-    rt = runtime.current()
-    work = rt.pipeline.run(Work(item.project_id, item.id, turns, context))
+    curation = models()
+    work = curation.pipeline.run(Work(item.project_id, item.id, turns, context))
     meta: dict[str, Any] = {"meta": None, "screening": None}
     if metadata is not None:  # numbered after the conversation: the same placeholders
-        screened = screen_free(rt.screener, None, metadata, context=turns)
+        screened = screen_free(curation.screener, None, metadata, context=turns)
         meta = {"meta": screened.metadata, "screening": screened.state}
     return Outcome(
         item.id,
@@ -228,9 +229,9 @@ def share_context(session: Session, item: Item) -> Context:
 def ensure_index(session: Session, project_id: int) -> None:
     """Fill the dedupe index from the database when it lacks the project: always at the
     embedded mode's first job (it lives in memory), and with Redis after it lost its data."""
-    rt = runtime.current()
-    with rt.lock:
-        index = rt.index
+    curation = models()
+    with curation.lock:
+        index = curation.index
         if index.is_loaded(project_id):
             return
         rows = session.execute(

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from app import runtime
 from app.jobs import CURATE, LIVE_STATES, new_job_id
 from app.models import Item
 from app.models.base import utcnow
-from workers import runtime
 from workers.curation.screening import purge_expired, reconcile_screening
 
 log = logging.getLogger("winnow.reconcile")

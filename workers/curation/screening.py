@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from app import runtime
 from app.models import Event, Generation, Item
 from app.models.base import utcnow
 from app.services.crypto import open_item
@@ -32,8 +33,8 @@ from app.services.screening import (
     open_sealed,
     screenable,
 )
-from workers import runtime
 from workers.curation.pii import PiiScreener
+from workers.curation.runtime import models
 from workers.curation.types import Turn
 
 log = logging.getLogger("winnow.screening")
@@ -165,7 +166,7 @@ def _events(project_id: int, after: int) -> tuple[int, int, int]:
         raw = {r.id: _open(r.sealed, r.text, r.meta) for r in rows}
         linked = _waiting_conversations(session, project_id,
                                         {r.generation_ref for r in rows if raw[r.id]})
-    screener = rt.screener
+    screener = models().screener
     screener.prime([t for found in raw.values() if found for t in _texts(*found)]
            + [t.text for turns in linked.values() for t in turns])
     try:
@@ -234,7 +235,7 @@ def _items(project_id: int, after: int) -> tuple[int, int, int]:
 def _screen_all(
     raw: dict[int, tuple[str | None, dict[str, Any] | None] | None],
 ) -> dict[int, Screened]:
-    screener = runtime.current().screener
+    screener = models().screener
     screener.prime([t for found in raw.values() if found for t in _texts(*found)])
     try:
         return {i: screen_free(screener, *found) for i, found in raw.items() if found}

@@ -25,6 +25,7 @@ from typing import IO, Any, TypeVar
 import orjson
 from sqlalchemy import select, text, update
 
+from app import runtime
 from app.dataset_files import FORMATS, RETIRED, SPLITS
 from app.db import among
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
@@ -32,7 +33,7 @@ from app.models.base import utcnow
 from app.payloads.datasets import DatasetDefinition
 from app.services.projects import signal_map
 from app.store import Store
-from workers import runtime
+from workers.curation.runtime import models
 from workers.datasets.formats import (
     Sink,
     eval_record,
@@ -105,7 +106,7 @@ def build_version(version_id: int) -> dict[str, Any]:
             dataset.holdouts,
         )
         project_id = project.id
-    store = Store.from_settings(rt.settings)
+    store = rt.store
     try:
         manifest_sha, counts = Builder(job, store).run(project_id, signals)
     except Exception as exc:
@@ -578,6 +579,6 @@ def _iso(moment: datetime) -> str:
 def _screen_free_text(texts: dict[int, str]) -> dict[int, str]:
     """Tweaks and annotators' corrections: free text, screened with curation's PII screener
     before it can reach a file (what the policy would reject is left out)."""
-    screener = runtime.current().screener
+    screener = models().screener
     screened: dict[int, str] = screener.screen_texts(texts)
     return screened

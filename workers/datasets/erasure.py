@@ -20,13 +20,14 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 
+from app import runtime
 from app.dataset_files import FORMATS, SPLITS
 from app.jobs import PURGE
 from app.models import Dataset, DatasetVersion, Erasure, Item, Project
 from app.models.base import utcnow
 from app.store import Store
-from workers import runtime
 from workers.curation.dedupe import conversation_text
+from workers.curation.runtime import models
 from workers.curation.types import Turn
 from workers.datasets.build import tally, write_manifest
 from workers.datasets.formats import Sink
@@ -37,7 +38,7 @@ log = logging.getLogger("winnow.datasets")
 def purge(erasure_id: int) -> dict[str, int]:
     """Purge one pending erasure from every ready version of its project."""
     rt = runtime.current()
-    store = Store.from_settings(rt.settings)
+    store = rt.store
     with rt.db.session() as session:
         erasure = session.get(Erasure, erasure_id)
         if erasure is None or erasure.state != "pending":
@@ -57,12 +58,13 @@ def purge(erasure_id: int) -> dict[str, int]:
             .order_by(Dataset.id, DatasetVersion.number)
         ).all()
         slug = project.slug
+    index = models().index
     if item_ids:
-        rt.index.forget(project.id, item_ids)
+        index.forget(project.id, item_ids)
     for item_id, redacted in sorted(promoted.items()):  # canonical now, in their place
-        if redacted is not None and rt.index.is_loaded(project.id):
+        if redacted is not None and index.is_loaded(project.id):
             turns = [Turn(t["role"], t["text"]) for t in redacted]
-            rt.index.add(project.id, item_id, conversation_text(turns))
+            index.add(project.id, item_id, conversation_text(turns))
     purged = 0
     for dataset, version in versions:
         done = purge_version(store, slug, dataset.name, version.number, {erasure_id: examples})

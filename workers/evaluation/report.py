@@ -12,18 +12,17 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from app.config import Settings
+from workers.curation.dedupe import DedupeConfig
+from workers.curation.pranks import PrankConfig
+from workers.curation.runtime import pii_screener, spacy_model_name
+from workers.evaluation import dedupe, generalisation, pii, pranks
 
 
 def evaluate_all(data_dir: Path, settings: Settings, subset: str = "all") -> dict[str, Any]:
-    from workers import runtime
-    from workers.curation.dedupe import DedupeConfig
-    from workers.curation.pranks import PrankConfig
-    from workers.evaluation import dedupe, pii, pranks
-
-    model = runtime.spacy_model_name(settings.spacy_model)
+    model = spacy_model_name(settings.spacy_model)
     results: dict[str, Any] = {"data": str(data_dir), "subset": subset, "spacy_model": model}
     started = time.perf_counter()
-    screener = runtime.pii_screener(model, tuple(sorted(settings.policy.items())))
+    screener = pii_screener(model, tuple(sorted(settings.policy.items())))
     sub = cast(Literal["all", "dev", "holdout"], subset)
     stages: dict[str, Any] = {
         "pii": lambda: pii.evaluate(data_dir, screener, subset=sub),
@@ -52,8 +51,6 @@ def evaluate_all(data_dir: Path, settings: Settings, subset: str = "all") -> dic
 
 def evaluate_generalisation(data_dir: Path | None) -> dict[str, Any]:
     """`--loso`: leave-one-source-out figures of the learned prank detectors (generalisation)."""
-    from workers.evaluation import generalisation
-
     started = time.perf_counter()
     results: dict[str, Any] = {"data": str(data_dir) if data_dir else "data/curation only"}
     results.update(generalisation.evaluate(data_dir))
@@ -65,8 +62,6 @@ def evaluate_generalisation(data_dir: Path | None) -> dict[str, Any]:
 
 
 def render_generalisation(results: dict[str, Any]) -> str:
-    from workers.evaluation import generalisation
-
     failed = sum(not ok for ok in results["targets"].values())
     lines = [
         f"leave-one-source-out on {results['data']} and data/curation: each source is measured "

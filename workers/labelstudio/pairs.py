@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from app import runtime
 from app.labelstudio import translate
 from app.models import Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
 from app.services.items import messages
 from app.services.reactions import generation_refs, latest_tweaks
-from workers import runtime
+from workers.curation.runtime import models
 from workers.labelstudio.push import PAIRS, record, resolve_unsure
 from workers.labelstudio.tasks import ITEM_KEY
 
@@ -78,7 +79,7 @@ def push_pairs(
         tweaks = tweaks_of(session, project_id, refs)
     if not tweaks:
         return 0, recovered
-    screener = rt.screener
+    screener = models().screener
     created = 0
     todo = sorted(tweaks)
     for start in range(0, len(todo), batch_size):

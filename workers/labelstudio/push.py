@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, select, update
 
+from app import runtime
 from app.db import chunks
 from app.feedback import SignalMap
 from app.labelstudio import Refused, connect, translate
 from app.models import Item, LabelStudioProject, Project
 from app.models.base import utcnow
 from app.services.reactions import Feedback, feedback_of
-from workers import runtime
 from workers.labelstudio.tasks import ITEM_KEY, order_key, review_task
 
 log = logging.getLogger("winnow.labelstudio")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import runtime
 from app.jobs import PUSH, SYNC_PROJECT, new_job_id
 from app.models import LabelStudioProject
-from workers import runtime
 from workers.labelstudio.push import pending_projects
 
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import runtime
 from app.db import chunks
 from app.labelstudio import connect, translate
 from app.models import Annotation, Item, LabelStudioProject
 from app.models.base import utcnow
-from workers import runtime
+from workers.curation.runtime import models
 from workers.labelstudio.normalize import Normalized, normalize
 from workers.labelstudio.tasks import ITEM_KEY
 
@@ -195,7 +196,7 @@ def _screened_corrections(tasks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     }
     if not typed:
         return {}
-    return runtime.current().screener.screen_texts({text: text for text in typed})
+    return models().screener.screen_texts({text: text for text in typed})
 
 
 def _items_of(
