@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -83,8 +84,6 @@ class Settings(BaseSettings):
     @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:
-        from limits import parse_many
-
         parse_many(value)  # raises ValueError with a clear message on a bad string
         return value
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, any_, bindparam, cast, create_engine, event, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,8 +86,6 @@ def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
     and dumping a list as an array costs more than joining it). Safe because ids and refs
     never contain a comma (the identifier pattern excludes it)."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
         text_values = [str(v) for v in values]
         if any("," in v for v in text_values):
             return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from waitress import serve
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -61,7 +62,5 @@ def serve_production(app: Flask, host: str, port: int, workers: int, threads: in
 
 
 def serve_embedded(app: Flask, host: str, port: int, threads: int = 8) -> None:
-    from waitress import serve
-
     freeze_startup_heap()
     serve(app, host=host, port=port, threads=threads, ident="winnow")

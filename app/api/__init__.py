@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from flask import Blueprint, Flask, Response, current_app
 from werkzeug.routing import BaseConverter
 
@@ -27,8 +29,6 @@ docs = Blueprint("docs", __name__)
 def openapi() -> Response:
     document = current_app.extensions.get("winnow.openapi")
     if document is None:
-        from importlib.metadata import version
-
         document = build_openapi(current_app, "Winnow API", version("winnow"))
         current_app.extensions["winnow.openapi"] = document
     return respond(document)

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from app.api.request import database, respond
 from app.api.spec import operation
 from app.jobs import redis_connection
+from app.labelstudio import health
 from app.payloads.health import HealthOut, ReadyOut
 
 bp = Blueprint("health", __name__)
@@ -44,8 +45,6 @@ def readyz() -> Response:
     if settings.label_studio_url:
         # Reported, not required: while Label Studio is down, accepted items wait in
         # annotation_pending and pushes retry; intake and curation go on.
-        from app.labelstudio import health
-
         state = health(settings)
         checks["label_studio"] = "ok" if state == "up" else "unreachable (items wait)"
     return respond(ReadyOut(status="ok" if ok else "unavailable", checks=checks),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -113,8 +114,6 @@ class DatasetDefinition(BaseModel):
 
 def from_yaml(text: str) -> DatasetDefinition:
     """The YAML file form; raises ValueError (bad YAML) or pydantic's ValidationError."""
-    import yaml
-
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:

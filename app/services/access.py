@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from app import manifest
 from app.feedback import SignalMap
 from app.models import Annotation, Dataset, DatasetVersion, Event, Generation, Item, Review
 from app.payloads.access import (
@@ -25,7 +26,6 @@ from app.payloads.access import (
     UserDataOut,
 )
 from app.payloads.conversations import RedactedMessage
-from app.services.datasets import item_entries, read_manifest
 from app.services.events import to_out as event_out
 from app.services.generations import to_out as generation_out
 from app.services.screening import PENDING
@@ -120,8 +120,8 @@ def dataset_references(session: Session, store: Store, project_id: int, project:
         .where(Dataset.project_id == project_id, DatasetVersion.state == "ready")
         .order_by(Dataset.name, DatasetVersion.number))
     for dataset, version in rows:
-        for split, example, _, flags in item_entries(read_manifest(store, project, dataset,
-                                                                   version)):
+        contents = manifest.read(store, project, dataset.name, version.number)
+        for split, example, _, flags in manifest.item_entries(contents):
             if example in item_ids:
                 files = [name for flag, name in (("e", "eval"), ("f", "finetune"))
                          if flag in flags]

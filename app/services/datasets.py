@@ -11,12 +11,12 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
-import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app import manifest
 from app.dataset_files import FORMATS, SPLITS
 from app.feedback import SignalMap
 from app.jobs import BUILD, LIVE_STATES, JobQueue, new_job_id
@@ -268,7 +268,7 @@ class StoredFile:
 
 
 def manifest_file(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> StoredFile:
-    key = store.key(project, dataset.name, v.number, "manifest.json")
+    key = manifest.key(store, project, dataset.name, v.number)
     return StoredFile(key, v.manifest_sha256 or "", store.size(key))
 
 
@@ -284,49 +284,21 @@ def data_file(
 ) -> StoredFile:
     """A data file and its checksum, as the version's manifest records them."""
     check_file(split, fmt)
-    head = read_manifest_head(store, project, dataset, v)
+    head = manifest.read_head(store, project, dataset.name, v.number)
     entry = head["splits"][split]["files"][fmt]
     key = store.key(project, dataset.name, v.number, split, f"{fmt}.jsonl")
     return StoredFile(key, entry["sha256"], int(entry["bytes"]))
 
 
-def read_manifest(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> Any:
-    with store.open(store.key(project, dataset.name, v.number, "manifest.json")) as handle:
-        return orjson.loads(handle.read())
-
-
-ITEMS_MARKER = b',\n  "items": {'
-
-
-def read_manifest_head(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> Any:
-    """The manifest without its (possibly huge) item lists, which the writer puts last: the
-    head is read up to the `"items"` key (a raw newline never occurs inside a JSON string)."""
-    key = store.key(project, dataset.name, v.number, "manifest.json")
-    text = b""
-    with store.open(key) as handle:
-        while True:
-            block = handle.read(1 << 16)
-            start = max(0, len(text) - len(ITEMS_MARKER))
-            text += block
-            cut = text.find(ITEMS_MARKER, start)
-            if cut >= 0:
-                return orjson.loads(text[:cut] + b"\n}")
-            if not block:
-                return orjson.loads(text)
-
-
-def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
-    """(split, example id, digest, flags) of every item in a manifest (the
-    entry layout is the one dataset builds write)."""
-    for split, entries in manifest.get("items", {}).items():
-        for entry in entries:
-            yield split, entry[0], entry[1], entry[2]
+def _entries(store: Store, project: str, dataset: Dataset,
+             v: DatasetVersion) -> Iterator[tuple[str, str, str, str]]:
+    return manifest.item_entries(manifest.read(store, project, dataset.name, v.number))
 
 
 def diff(store: Store, project: str, dataset: Dataset, a: DatasetVersion,
          b: DatasetVersion) -> DiffOut:
-    old = {(s, i): d for s, i, d, _ in item_entries(read_manifest(store, project, dataset, a))}
-    new = {(s, i): d for s, i, d, _ in item_entries(read_manifest(store, project, dataset, b))}
+    old = {(s, i): d for s, i, d, _ in _entries(store, project, dataset, a)}
+    new = {(s, i): d for s, i, d, _ in _entries(store, project, dataset, b)}
     splits = {}
     summary = {}
     for split in SPLITS:
@@ -376,7 +348,7 @@ def lineage(
         ids = [example_id]
         files = []
     where: dict[str, tuple[str, str]] = {}
-    for split, item_id, _, flags in item_entries(read_manifest(store, project, dataset, v)):
+    for split, item_id, _, flags in _entries(store, project, dataset, v):
         if item_id in ids:
             where[item_id] = (split, flags)
     if len(where) != len(ids):

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.jobs import PURGE, JobQueue
+from app.labelstudio import NotConfigured, Refused, connect, translate
+from app.labelstudio import Unavailable as LabelStudioDown
 from app.models import Erasure, Event, Generation, Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
@@ -65,8 +67,6 @@ def _still_referred(session: Session, project_id: int, refs: list[str], user_id:
 def delete_tasks(ls: Any, tasks: list[int]) -> int:
     """Delete Label Studio tasks; one already gone counts as deleted."""
     from label_studio_sdk.core.api_error import ApiError
-
-    from app.labelstudio import translate
 
     deleted = 0
     for task in tasks:
@@ -165,9 +165,6 @@ def promote_duplicates(session: Session, erased: list[int]) -> list[int]:
 def erase_user(db: Database, settings: Settings, queue: JobQueue, project_id: int,
                user_id: str, requested_by: str) -> Erasure:
     """The whole request: Label Studio tasks, then rows (one transaction), then the purge job."""
-    from app.labelstudio import NotConfigured, Refused, connect
-    from app.labelstudio import Unavailable as LabelStudioDown
-
     with db.session() as session:
         tasks = find(session, project_id, user_id)["tasks"]
     deleted = 0

@@ -141,7 +141,7 @@ def test_a_rejection_while_its_task_is_created_stands(
 ) -> None:
     """The push claims an item (annotation_pending), a person rejects it, then the push records
     the task Label Studio created: the task is kept, the rejection is not undone."""
-    from workers.labelstudio.push import REVIEW, record
+    from workers.labelstudio.claims import REVIEW, record
 
     share(client, reviewer, "ok-1", "Which form do I file for US income tax?", "Form 1040.")
     share(client, reviewer, "ok-2", "How do I file for an extension?", "Use Form 4868.")

@@ -404,7 +404,7 @@ def test_a_push_that_died_after_importing_is_reconciled_not_repeated(
 ) -> None:
     # A fake for a fault we cannot time for real: the process dying between Label Studio's
     # answer and Winnow recording the task ids.
-    from workers.labelstudio import push
+    from workers.labelstudio import claims, push
 
     app, client, tenant, ids = start(served)
     with without_auto_push(app):
@@ -412,10 +412,10 @@ def test_a_push_that_died_after_importing_is_reconciled_not_repeated(
             share(client, tenant, f"c{i}", question, "Use the menu.")
         run_jobs(app)
 
-    def died(tasks: dict[int, int]) -> None:
+    def died(lane: Any, tasks: dict[int, int]) -> None:
         raise KeyboardInterrupt("worker killed")
 
-    monkeypatch.setattr(push, "_record", died)
+    monkeypatch.setattr(claims, "record", died)
     with pytest.raises(KeyboardInterrupt):
         push.push_project(tenant.project_id)
     monkeypatch.undo()

@@ -15,6 +15,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from workers.curation.name_phrases import name_phrases, phrase_words
+from workers.curation.name_recognizer import COMMON, NEVER_ALONE, census_names, zipf
 from workers.curation.recognizers import code_identifier, english_word, luhn_ok, word_list
 
 _CAP = r"[A-ZÀ-ÞŁŚŻŹĆŃ][a-zà-ÿłśżźćńőűčřšžěůý'\u2019-]+"
@@ -163,8 +164,6 @@ class NameAfterTrigger(TriggeredRecognizer):
         m = self.body.match(text, pos)
         if m is None:
             return None
-        from workers.curation.name_recognizer import COMMON, zipf
-
         words = m.group().split()
         if words[0].casefold().strip(".") in NOT_NAMES:
             return None
@@ -298,7 +297,6 @@ def given_name_ok(word: str, lang: str) -> bool:
     """A word standing where a name goes ("Thanks, Sian", "Ich bin Jonas", "Sou João") is
     taken when it is a known given name, or no dictionary word in English and not frequent in
     the phrase's language."""
-    from workers.curation.name_recognizer import NEVER_ALONE, census_names
     low = word.casefold()
     if len(low) < 2 or low in NOT_NAMES or low in word_list("tech_terms.txt"):
         return False
@@ -367,7 +365,6 @@ class IntroductionRecognizer(EntityRecognizer):
 
 
 def _surname_ok(word: str, lang: str) -> bool:
-    from workers.curation.name_recognizer import census_names
     low = word.casefold().strip(".")
     if low in NOT_NAMES or low in word_list("tech_terms.txt") or code_identifier(word):
         return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib.resources import files
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -117,8 +118,6 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"'()\[\]>*#-]\s*|\n\s*)$")
 @lru_cache(maxsize=1)
 def census_names() -> tuple[frozenset[str], frozenset[str]]:
     """(first names, surnames), lower case. Surnames: the 40,000 most frequent."""
-    from importlib.resources import files
-
     data = files("names")
 
     def column(name: str, limit: int | None = None) -> list[str]:

@@ -1,6 +1,9 @@
 """PII stage: Presidio finds entities, Winnow replaces them with typed placeholders that stay
 consistent across a conversation (<PERSON_1> is one person in every message) and keeps only
 the entity type, the placeholder and its offsets in the redacted text — never the value.
+
+Presidio, spaCy and Winnow's recognizers (which build on Presidio's classes) are imported where
+they are first needed: importing this module costs nothing until a screener analyses text.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workers.curation.prank_base import Context, Detector, PrankConfig, PrankInput
+from workers.curation import gibberish, overrides, prank_jailbreak, prank_spam
+from workers.curation.deobfuscate import views
+from workers.curation.prank_base import Context, Detector, PrankConfig, PrankInput, known_words
 from workers.curation.prank_detectors import (
     detect_abuse,
     detect_empty,
@@ -52,10 +54,6 @@ DETECTORS: tuple[Detector, ...] = (
 def load() -> None:
     """Load the detectors' models and compiled rules now (a worker calls this at start), so
     that the first job does not pay for them."""
-    from workers.curation import gibberish, overrides, prank_jailbreak, prank_spam
-    from workers.curation.deobfuscate import views
-    from workers.curation.prank_base import known_words
-
     prank_jailbreak.model()
     prank_spam.model()
     gibberish.model()

@@ -19,6 +19,15 @@ from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from workers.curation.name_phrases import phrase_words
+from workers.curation.name_recognizer import (
+    COMMON,
+    LIST,
+    NEVER_ALONE,
+    RARE,
+    census_names,
+    mostly_lower_case,
+    zipf,
+)
 
 STREET_SUFFIX = (
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
@@ -319,8 +328,6 @@ def address_tail(text: str, end: int) -> int:
 def _trim_address_lead(text: str, r: RecognizerResult) -> None:
     """ "it to Hauptstraße 5", "Sie an Kaulgasse 82": the case-blind patterns start on the
     words before the street; drop common words that are no street word."""
-    from workers.curation.name_recognizer import mostly_lower_case
-
     if mostly_lower_case(text):
         return
     while True:
@@ -396,8 +403,6 @@ _ADDRESS_WORDS = frozenset(
 def _address_words_ok(value: str) -> bool:
     """ "3 sets of 8" is not an address: one of its words must be a street word or not a common
     English word (a street or place name)."""
-    from workers.curation.name_recognizer import zipf
-
     words = re.findall(r"[^\W\d_]+", value)
     return not words or any(
         w.lower() in _ADDRESS_WORDS or zipf(w) < 4.0 or _compound(w) for w in words
@@ -409,8 +414,6 @@ def _compound(word: str) -> bool:
 
 
 def _known_or_rare(words: list[str]) -> bool:
-    from workers.curation.name_recognizer import RARE, census_names, zipf
-
     first, last = census_names()
     return all(w in first or w in last or zipf(w) < RARE for w in words)
 
@@ -486,8 +489,6 @@ def text_language(text: str) -> str:
 def common_word(word: str, lang: str) -> bool:
     """A dictionary word in English, or a frequent word of the text's language ("Rechnung",
     "Gisteren"), unless it is a known given name."""
-    from workers.curation.name_recognizer import zipf
-
     if english_word(word):
         return True
     folded = unicodedata.normalize("NFKD", _low(word)).encode("ascii", "ignore").decode()
@@ -506,8 +507,6 @@ def common_word(word: str, lang: str) -> bool:
 @lru_cache(maxsize=1)
 def census_names_folded() -> frozenset[str]:
     """Census given names without accents' absence held against them ("José" is "jose")."""
-    from workers.curation.name_recognizer import census_names
-
     return census_names()[0]
 
 
@@ -516,15 +515,11 @@ def _tech(word: str) -> bool:
 
 
 def _first(word: str) -> bool:
-    from workers.curation.name_recognizer import NEVER_ALONE, census_names
-
     low = _low(word)
     return low in census_names()[0] and low not in NEVER_ALONE
 
 
 def _surname(word: str) -> bool:
-    from workers.curation.name_recognizer import census_names
-
     return _low(word) in census_names()[1]
 
 
@@ -553,8 +548,6 @@ def person_plausible(text: str, r: RecognizerResult, doc: Any = None) -> bool:
     """A PERSON candidate must look like a name: not code, not a product, not a run of
     dictionary words (a UI label, an imperative opening a sentence), not a place (spaCy's
     GPE, LOC). Leading and trailing dictionary words are cut off ("Zombie Kastner")."""
-    from workers.curation.name_recognizer import mostly_lower_case
-
     value = text[r.start : r.end]
     words = value.split()
     if not (
@@ -605,8 +598,6 @@ def person_plausible(text: str, r: RecognizerResult, doc: Any = None) -> bool:
 
 
 def _in_name_list(text: str, start: int, end: int, lang: str) -> bool:
-    from workers.curation.name_recognizer import LIST
-
     for m in LIST.finditer(text, max(0, start - 120), min(len(text), end + 120)):
         if not (m.start() <= start and end <= m.end()):
             continue
@@ -644,8 +635,6 @@ def plausible(text: str, r: RecognizerResult, doc: Any = None) -> bool:
 def same_names_again(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Once "Maciej Borkowski" is found, a later "Borkowski" (or "Maciej") alone is the same
     person: mask every other occurrence of a full name's words (those not common in English)."""
-    from workers.curation.name_recognizer import COMMON, mostly_lower_case, zipf
-
     lower_case = mostly_lower_case(text)
     words: set[str] = set()
     for r in results:

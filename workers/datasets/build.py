@@ -16,16 +16,19 @@ import queue
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, TypeVar
 
 import orjson
+from psycopg.errors import UniqueViolation
 from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app import runtime
+from app import manifest, runtime
 from app.dataset_files import FORMATS, RETIRED, SPLITS
 from app.db import among
 from app.models import Dataset, DatasetGroup, DatasetVersion, Project
@@ -34,6 +37,7 @@ from app.payloads.datasets import DatasetDefinition
 from app.services.projects import signal_map
 from app.store import Store
 from workers.curation.runtime import models
+from workers.datasets import erasure
 from workers.datasets.formats import (
     Sink,
     eval_record,
@@ -57,7 +61,6 @@ from workers.datasets.splits import Ratios, assign
 
 log = logging.getLogger("winnow.datasets")
 T = TypeVar("T")
-MANIFEST_FORMAT = "winnow-dataset/1"
 
 
 @dataclass
@@ -128,8 +131,6 @@ def build_version(version_id: int) -> dict[str, Any]:
                 .values(state="failed", error=error[:300])
             )
         return {"state": "failed"}
-    from workers.datasets import erasure
-
     # Users erased while this version was being built: their examples go before it is ready,
     # and again after (an erasure that came in between saw this version still building).
     purged = erasure.purge_version(
@@ -381,12 +382,12 @@ class Builder:
             }
             splits[split] = {
                 "items": out.items,
-                "labels": tally((orjson.loads(e) for e in _rewind(out.ids)), out.origins),
+                "labels": manifest.tally((orjson.loads(e) for e in _rewind(out.ids)), out.origins),
                 "files": files,
             }
             counts[split] = {"items": out.items, **{f: files[f]["records"] for f in FORMATS}}
         head = {
-            "format": MANIFEST_FORMAT,
+            "format": manifest.FORMAT,
             "dataset": job.name,
             "project": job.project,
             "version": job.number,
@@ -403,9 +404,9 @@ class Builder:
             "excluded": dict(sorted(self.excluded.items())),
             "erasures": [],
         }
-        with self.store.writer(self.key("manifest.json")) as raw:
+        with self.store.writer(self.key(manifest.FILE)) as raw:
             sink = Sink(raw)
-            write_manifest(sink, head, {s: _rewind(o.ids) for s, o in self.outs.items()})
+            manifest.write(sink, head, {s: _rewind(o.ids) for s, o in self.outs.items()})
         counts["excluded"] = head["excluded"]
         return sink.digest.hexdigest(), counts
 
@@ -493,8 +494,6 @@ def record_groups(session: Any, dialect: str, rows: list[tuple[int, str, str, in
     if not rows:
         return
     if dialect == "postgresql":
-        from psycopg.errors import UniqueViolation
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         # Not waiting for the WAL flush at each chunk's commit: a record lost in a crash only
         # means the build fails and the next one draws the same splits again.
@@ -516,8 +515,6 @@ def record_groups(session: Any, dialect: str, rows: list[tuple[int, str, str, in
             savepoint.rollback()
         session.execute(pg_insert(DatasetGroup).on_conflict_do_nothing(), _dicts(rows))
         return
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     session.execute(sqlite_insert(DatasetGroup).on_conflict_do_nothing(), _dicts(rows))
 
 
@@ -525,46 +522,6 @@ def _dicts(rows: list[tuple[int, str, str, int]]) -> list[dict[str, Any]]:
     return [
         {"dataset_id": d, "group_hash": g, "split": s, "since_version": v} for d, g, s, v in rows
     ]
-
-
-def tally(entries: Iterable[Sequence[Any]], origins: Counter[str]) -> dict[str, Any]:
-    """A split's label distributions from its manifest entries
-    ([id, digest, flags, verdict, signal, failure_modes, corrected]) and pair origins."""
-    verdicts: Counter[str] = Counter()
-    signals: Counter[str] = Counter()
-    modes: Counter[str] = Counter()
-    corrected = 0
-    for entry in entries:
-        verdicts[entry[3] or "none"] += 1
-        signals[entry[4] or "none"] += 1
-        modes.update(entry[5])
-        corrected += bool(entry[6])
-    return {
-        "verdict": dict(sorted(verdicts.items())),
-        "signal": dict(sorted(signals.items())),
-        "failure_modes": dict(sorted(modes.items())),
-        "corrected": corrected,
-        "preference_origin": dict(sorted(origins.items())),
-    }
-
-
-def write_manifest(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[bytes]]) -> None:
-    """The head as indented JSON, then `items` ({split: [entry, ...]}) streamed, one entry per
-    line, so a manifest of a million items is never held in memory. An entry is [id, digest,
-    flags, verdict, signal, failure_modes, corrected]: flags say which files hold the item
-    ("e" eval, "f" fine-tune, in manifest order), the digest changes when its lines do."""
-    text = orjson.dumps(head, option=orjson.OPT_INDENT_2)
-    sink.add(text[:-2] + b',\n  "items": {')
-    for n, (split, entries) in enumerate(items.items()):
-        sink.add(b"," if n else b"")
-        sink.add(b"\n    " + orjson.dumps(split) + b": [")
-        first = True
-        for entry in entries:
-            sink.add((b"\n      " if first else b",\n      ") + entry.rstrip(b"\n"))
-            first = False
-        sink.add(b"]" if first else b"\n    ]")
-    sink.add(b"\n  }\n}\n")
-    sink.flush()
 
 
 def _rewind(handle: IO[bytes]) -> Iterator[bytes]:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 
-from app import runtime
+from app import manifest, runtime
 from app.dataset_files import FORMATS, SPLITS
 from app.jobs import PURGE
 from app.models import Dataset, DatasetVersion, Erasure, Item, Project
@@ -29,7 +29,6 @@ from app.store import Store
 from workers.curation.dedupe import conversation_text
 from workers.curation.runtime import models
 from workers.curation.types import Turn
-from workers.datasets.build import tally, write_manifest
 from workers.datasets.formats import Sink
 
 log = logging.getLogger("winnow.datasets")
@@ -139,21 +138,19 @@ def purge_version(
     gone = set().union(*erasures.values()) if erasures else set()
     if not gone:
         return None
-    key = store.key(project, name, number, "manifest.json")
-    with store.open(key) as handle:
-        manifest = orjson.loads(handle.read())
+    contents = manifest.read(store, project, name, number)
     hit = {
-        split: [e for e in entries if e[0] in gone] for split, entries in manifest["items"].items()
+        split: [e for e in entries if e[0] in gone] for split, entries in contents["items"].items()
     }
     removed = sum(len(v) for v in hit.values())
     if not removed:
         return None
     counts: dict[str, Any] = {}
     for split in SPLITS:
-        entries = manifest["items"][split]
+        entries = contents["items"][split]
         kept = [e for e in entries if e[0] not in gone]
         origins: Counter[str] = Counter()
-        files = manifest["splits"][split]["files"]
+        files = contents["splits"][split]["files"]
         for fmt in FORMATS:
             path = store.key(project, name, number, split, f"{fmt}.jsonl")
             # Streamed: the new file is written beside the old one and replaces it at the end.
@@ -165,23 +162,23 @@ def purge_version(
             files[fmt].update(
                 sha256=sink.digest.hexdigest(), bytes=sink.bytes, records=sink.records
             )
-        manifest["items"][split] = kept
-        manifest["splits"][split]["items"] = len(kept)
-        manifest["splits"][split]["labels"] = tally(kept, origins)
+        contents["items"][split] = kept
+        contents["splits"][split]["items"] = len(kept)
+        contents["splits"][split]["labels"] = manifest.tally(kept, origins)
         counts[split] = {"items": len(kept), **{f: files[f]["records"] for f in FORMATS}}
-    manifest.setdefault("erasures", []).append(
+    contents.setdefault("erasures", []).append(
         {
             "erasures": sorted(erasures),
             "at": utcnow().isoformat().replace("+00:00", "Z"),
             "items_removed": removed,
         }
     )
-    items = manifest.pop("items")
-    with store.writer(key) as out:
+    items = contents.pop("items")
+    with store.writer(manifest.key(store, project, name, number)) as out:
         sink = Sink(out)
-        write_manifest(
+        manifest.write(
             sink,
-            manifest,
+            contents,
             {s: (orjson.dumps(e) for e in items[s]) for s in SPLITS},
         )
     return sink.digest.hexdigest(), counts

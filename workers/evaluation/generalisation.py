@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from workers.curation.training import corpora, fitting
+from workers.curation.training import corpora, fitting, jailbreak, spam
 from workers.curation.training.corpora import Source
 from workers.curation.training.fitting import Task
 
@@ -33,8 +33,6 @@ PR_POINTS = 20
 
 
 def _tasks() -> list[Task]:
-    from workers.curation.training import jailbreak, spam
-
     return [jailbreak.TASK, spam.TASK]
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from workers.curation.pii import DEFAULT_ENTITIES, PiiScreener
 from workers.curation.types import Turn
+from workers.evaluation.pii_multilingual import generate
 
 Subset = Literal["all", "dev", "holdout"]
 FILE = Path("pii-presidio-synth") / "synth_dataset_v2.json"
@@ -68,8 +69,6 @@ def evaluate(data_dir: Path, screener: PiiScreener, *, subset: Subset = "all") -
 
 
 def _multilingual() -> list[dict[str, Any]]:
-    from workers.evaluation.pii_multilingual import generate
-
     return generate()
 
 

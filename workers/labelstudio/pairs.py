@@ -1,7 +1,6 @@
 """Pairwise preference tasks: the assistant's answer against the user's own edit of it (a
 `tweak` event's text), for items on their way to annotators. Run by the push job, under the same
-per-project lock and with the same exactly-once steps (claim and commit, import, record; unsure
-claims looked up in Label Studio before importing again).
+per-project lock and with the same exactly-once steps (claims.py).
 
 A tweak's text arrives raw with the event, so it is PII-screened here, with the same screener as
 curation, before it leaves Winnow; if the policy would reject it, or the conversation has no
@@ -23,7 +22,7 @@ from app.models.item import ACCEPTED_STATES
 from app.services.items import messages
 from app.services.reactions import generation_refs, latest_tweaks
 from workers.curation.runtime import models
-from workers.labelstudio.push import PAIRS, record, resolve_unsure
+from workers.labelstudio.claims import PAIRS, record, resolve_unsure
 from workers.labelstudio.tasks import ITEM_KEY
 
 NO_PAIR = 0

@@ -11,7 +11,6 @@ retried or concurrent push never creates a second task for an item.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -19,21 +18,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from app import runtime
-from app.db import chunks
 from app.feedback import SignalMap
+from app.jobs import redis_connection
 from app.labelstudio import Refused, connect, translate
 from app.models import Item, LabelStudioProject, Project
 from app.models.base import utcnow
 from app.services.reactions import Feedback, feedback_of
-from workers.labelstudio.tasks import ITEM_KEY, order_key, review_task
+from workers.labelstudio import claims
+from workers.labelstudio.claims import REVIEW, WAITING, resolve_unsure
+from workers.labelstudio.pairs import push_pairs
+from workers.labelstudio.tasks import order_key, review_task
 
 log = logging.getLogger("winnow.labelstudio")
-LOOKUP_PAGE = 500
 LOCK_SECONDS = 300
-WAITING = ("accepted", "annotation_pending")  # accepted items that may still lack a task
 _local_locks: dict[int, threading.Lock] = {}
 _local_guard = threading.Lock()
 
@@ -58,8 +58,6 @@ def project_lock(project_id: int) -> Iterator[Callable[[], None]]:
     second push would take the first one's in-flight claims for abandoned ones)."""
     settings = runtime.current().settings
     if settings.redis_url:
-        from app.jobs import redis_connection
-
         lock = redis_connection(settings.redis_url).lock(
             f"winnow:labelstudio:push:{project_id}", timeout=LOCK_SECONDS, blocking_timeout=120
         )
@@ -110,8 +108,6 @@ def push_project(project_id: int) -> PushResult:
                 )
             )
         if pairwise is not None:
-            from workers.labelstudio.pairs import push_pairs
-
             pairs, pairs_recovered = push_pairs(
                 ls, pairwise, project_id, settings.push_batch_size, keepalive
             )
@@ -209,7 +205,7 @@ def _push_batch(
         raise error from exc
     task_ids = list(getattr(response, "task_ids", None) or [])
     if len(task_ids) == len(ids):
-        _record(dict(zip(ids, task_ids, strict=True)))
+        claims.record(REVIEW, dict(zip(ids, task_ids, strict=True)))
     else:  # not what we asked for: trust only what Label Studio lists
         resolve_unsure(ls, ls_project, project_id)
     return len(ids)
@@ -218,112 +214,6 @@ def _push_batch(
 def _note_error(ids: Sequence[int], message: str) -> None:
     with runtime.current().db.session() as session:
         session.execute(update(Item).where(Item.id.in_(ids)).values(push_error=message[:200]))
-
-
-@dataclass(frozen=True)
-class Lane:
-    """Where a kind of task is recorded on the item: its task id and its claim time."""
-
-    task: str
-    started: str
-    review: bool  # the review lane also moves the item to in_annotation
-
-
-REVIEW = Lane("ls_task_id", "push_started_at", review=True)
-PAIRS = Lane("ls_pair_task_id", "pair_push_started_at", review=False)
-
-
-def record(lane: Lane, tasks: dict[int, int]) -> None:
-    if not tasks:
-        return
-    values: dict[str, Any] = {lane.task: bindparam("task")}
-    table = Item.__table__
-    if lane.review:
-        # A person may have rejected the item while its task was being created: the task is
-        # recorded (erasure and sync need it), the decision stands.
-        waiting = or_(*(table.c.state == s for s in WAITING))  # no IN: executemany
-        state = case((waiting, "in_annotation"), else_=table.c.state)
-        values.update(state=state, pushed_at=utcnow(), push_error=None)
-    with runtime.current().db.session() as session:
-        session.connection().execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.id == bindparam("item"))
-            .values(**values),
-            [{"item": i, "task": t} for i, t in tasks.items()],
-        )
-
-
-def _record(tasks: dict[int, int]) -> None:
-    record(REVIEW, tasks)
-
-
-def resolve_unsure(ls: Any, ls_project: int, project_id: int, lane: Lane = REVIEW) -> int:
-    """Items an earlier push claimed but never recorded: record the tasks Label Studio has for
-    them, and release the rest to be pushed again."""
-    task, started = getattr(Item, lane.task), getattr(Item, lane.started)
-    with runtime.current().db.session() as session:
-        unsure = list(
-            session.scalars(
-                select(Item.id).where(
-                    Item.project_id == project_id, task.is_(None), started.is_not(None)
-                )
-            )
-        )
-    if not unsure:
-        return 0
-    try:
-        found = find_tasks(ls, ls_project, unsure)
-    except Exception as exc:
-        raise translate(exc) from exc
-    if lane.review:
-        _record(found)  # (through the module name: a test stands in for a crash here)
-    else:
-        record(lane, found)
-    missing = [i for i in unsure if i not in found]
-    with runtime.current().db.session() as session:
-        for chunk in chunks(missing, 1000):
-            session.execute(
-                update(Item)
-                .where(Item.id.in_(chunk), task.is_(None))
-                .values(**{lane.started: None})
-            )
-    return len(found)
-
-
-def find_tasks(ls: Any, ls_project: int, item_ids: Sequence[int]) -> dict[int, int]:
-    """item id -> task id for the tasks of `ls_project` that carry these item ids (the lowest
-    task id wins should there ever be two)."""
-    wanted = set(item_ids)
-    found: dict[int, int] = {}
-    ordered = sorted(wanted)
-    for chunk in chunks(ordered, LOOKUP_PAGE):
-        query = {
-            "filters": {
-                "conjunction": "and",
-                "items": [
-                    {
-                        "filter": f"filter:tasks:data.{ITEM_KEY}",
-                        "operator": "in",
-                        "type": "Number",
-                        "value": {"min": chunk[0], "max": chunk[-1]},
-                    }
-                ],
-            }
-        }
-        pager = ls.tasks.list(
-            project=ls_project,
-            query=json.dumps(query),
-            fields="task_only",
-            include="id,data",
-            page_size=LOOKUP_PAGE,
-        )
-        for task in pager:
-            data = task.data or {}
-            item = data.get(ITEM_KEY)
-            known = found.get(item) if isinstance(item, int) else None
-            if isinstance(item, int) and item in wanted and (known is None or task.id < known):
-                found[item] = int(task.id)
-    return found
 
 
 def pending_projects() -> list[int]:

@@ -11,12 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workers.curation.training import corpora, fitting
+from workers.curation.training import corpora, fitting, jailbreak, spam
 
 
 def _tasks() -> list[tuple[fitting.Task, Path]]:
-    from workers.curation.training import jailbreak, spam
-
     return [(jailbreak.TASK, jailbreak.OUTPUT), (spam.TASK, spam.OUTPUT)]
 
 

@@ -1,0 +1,102 @@
+"""A dataset version's manifest (`manifest.json`, format "winnow-dataset/1"), written and read here.
+
+Dataset builds write it and erasure rewrites it (workers/datasets/); the pull API, diffs, lineage
+and a user's data read it. The head (dataset, version, definition, splits with their files,
+checksums and label distributions, exclusions, erasures) comes first, as indented JSON; the item
+lists come last, one entry per line, so that a manifest of a million items is never held in
+memory to write it, and its head is read without them.
+
+An entry is [id, digest, flags, verdict, signal, failure_modes, corrected]: flags say which files
+hold the item ("e" eval, "f" fine-tune, in manifest order); the digest changes when its lines do.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from app.store import Store
+
+FORMAT = "winnow-dataset/1"
+FILE = "manifest.json"
+ITEMS_MARKER = b',\n  "items": {'
+
+
+class Sink(Protocol):
+    """Where the manifest's bytes go (workers.datasets.formats.Sink counts and hashes them)."""
+
+    def add(self, data: bytes) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def key(store: Store, project: str, name: str, number: int) -> str:
+    return store.key(project, name, number, FILE)
+
+
+def tally(entries: Iterable[Sequence[Any]], origins: Counter[str]) -> dict[str, Any]:
+    """A split's label distributions from its entries and its preference pairs' origins."""
+    verdicts: Counter[str] = Counter()
+    signals: Counter[str] = Counter()
+    modes: Counter[str] = Counter()
+    corrected = 0
+    for entry in entries:
+        verdicts[entry[3] or "none"] += 1
+        signals[entry[4] or "none"] += 1
+        modes.update(entry[5])
+        corrected += bool(entry[6])
+    return {
+        "verdict": dict(sorted(verdicts.items())),
+        "signal": dict(sorted(signals.items())),
+        "failure_modes": dict(sorted(modes.items())),
+        "corrected": corrected,
+        "preference_origin": dict(sorted(origins.items())),
+    }
+
+
+def write(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[bytes]]) -> None:
+    """The head, then `items` ({split: [entry as JSON bytes, ...]}) streamed, one per line."""
+    text = orjson.dumps(head, option=orjson.OPT_INDENT_2)
+    sink.add(text[:-2] + ITEMS_MARKER)
+    for n, (split, entries) in enumerate(items.items()):
+        sink.add(b"," if n else b"")
+        sink.add(b"\n    " + orjson.dumps(split) + b": [")
+        first = True
+        for entry in entries:
+            sink.add((b"\n      " if first else b",\n      ") + entry.rstrip(b"\n"))
+            first = False
+        sink.add(b"]" if first else b"\n    ]")
+    sink.add(b"\n  }\n}\n")
+    sink.flush()
+
+
+def read(store: Store, project: str, name: str, number: int) -> Any:
+    """The whole manifest, item lists included."""
+    with store.open(key(store, project, name, number)) as handle:
+        return orjson.loads(handle.read())
+
+
+def read_head(store: Store, project: str, name: str, number: int) -> Any:
+    """The manifest without its (possibly huge) item lists, which `write` puts last: read up to
+    the `"items"` key (a raw newline never occurs inside a JSON string)."""
+    text = b""
+    with store.open(key(store, project, name, number)) as handle:
+        while True:
+            block = handle.read(1 << 16)
+            start = max(0, len(text) - len(ITEMS_MARKER))
+            text += block
+            cut = text.find(ITEMS_MARKER, start)
+            if cut >= 0:
+                return orjson.loads(text[:cut] + b"\n}")
+            if not block:
+                return orjson.loads(text)
+
+
+def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
+    """(split, example id, digest, flags) of every item in a manifest."""
+    for split, entries in manifest.get("items", {}).items():
+        for entry in entries:
+            yield split, entry[0], entry[1], entry[2]
