@@ -1,10 +1,10 @@
 """A dataset version's manifest (`manifest.json`, format "winnow-dataset/1"), written and read here.
 
-Dataset builds write it and erasure rewrites it (workers/datasets/); the pull API, diffs, lineage
-and a user's data read it. The head (dataset, version, definition, splits with their files,
-checksums and label distributions, exclusions, erasures) comes first, as indented JSON; the item
-lists come last, one entry per line, so that a manifest of a million items is never held in
-memory to write it, and its head is read without them.
+Dataset builds write it and erasure rewrites it (both jobs of the worker); the pull API,
+diffs, lineage and a user's data read it. The head (dataset, version, definition, splits with
+their files, checksums and label distributions, exclusions, erasures) comes first, as indented
+JSON; the item lists come last, one entry per line, so that a manifest of a million items is never
+held in memory to write it, and its head is read without them.
 
 An entry is [id, digest, flags, verdict, signal, failure_modes, corrected]: flags say which files
 hold the item ("e" eval, "f" fine-tune, in manifest order); the digest changes when its lines do.
@@ -26,7 +26,7 @@ ITEMS_MARKER = b',\n  "items": {'
 
 
 class Sink(Protocol):
-    """Where the manifest's bytes go (workers.datasets.formats.Sink counts and hashes them)."""
+    """Where the manifest's bytes go (the build's file sink counts and hashes them)."""
 
     def add(self, data: bytes) -> None: ...
 

@@ -44,7 +44,10 @@ def main() -> int:
     from workers.curation.dedupe_index import MemoryDedupeIndex
     from workers.curation.pipeline import DedupeStage, PiiStage, Pipeline, PrankStage, Work
     from workers.curation.pranks import PrankConfig
-    from workers.curation.runtime import pii_screener, spacy_model_name
+    try:
+        from workers.curation.runtime import pii_screener, spacy_model_name
+    except ImportError:  # a checkout from before app/runtime.py
+        from workers.runtime import pii_screener, spacy_model_name  # type: ignore[no-redef]
     from workers.curation.types import Turn
 
     convs = corpus(args.conversations)
