@@ -47,8 +47,9 @@ init() {
   tok=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
   pass=$(python3 -c 'import secrets; print(secrets.token_urlsafe(16))')
   log "initialising (about 30 s)"
+  # --opt=value: a random password may begin with "-", which argparse would take for an option.
   (cd "$data" && LABEL_STUDIO_BASE_DATA_DIR="$data/base" "$venv/bin/label-studio" init winnow \
-    --no-browser --username admin@winnow.test --password "$pass" --user-token "$tok" \
+    --no-browser --username=admin@winnow.test --password="$pass" --user-token="$tok" \
     --enable-legacy-api-token >"$data/init.log" 2>&1)
   echo "$tok" >"$data/token"
 }
