@@ -125,18 +125,24 @@ def datasets_list(slug: str) -> None:
 @with_appcontext
 def datasets_show(name: str, slug: str) -> None:
     """A dataset's definition and versions, as JSON."""
-    project_id = project_id_of(slug)
+    dataset, versions = _versions(project_id_of(slug), name)
+    out = dataset.model_dump(mode="json")
+    out["version_list"] = [v.model_dump(mode="json") for v in versions]
+    click.echo(json.dumps(out, indent=2))
+
+
+def _versions(project_id: int, name: str) -> tuple[Any, list[Any]]:
+    """The dataset NAME (DatasetOut) and its versions (VersionOut), oldest first."""
     svc = _service()
 
-    def read() -> Any:
+    def read() -> tuple[Any, list[Any]]:
         with database().session() as session:
             dataset = svc.get_dataset(session, project_id, name)
-            out = svc.dataset_out(session, dataset).model_dump(mode="json")
-            out["version_list"] = [svc.version_out(dataset, v).model_dump(mode="json")
-                                   for v in svc.list_versions(session, dataset)]
-            return out
+            return svc.dataset_out(session, dataset), [
+                svc.version_out(dataset, v) for v in svc.list_versions(session, dataset)]
 
-    click.echo(json.dumps(_run(read), indent=2))
+    result: tuple[Any, list[Any]] = _run(read)
+    return result
 
 
 @datasets.command("build")
@@ -168,16 +174,16 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
         return
     while True:
         with database().session() as session:
-            from app.models import DatasetVersion
-
-            row = session.get_one(DatasetVersion, version.id)
-            state, error, counts = row.state, row.error, row.counts
-        if state != "building":
+            dataset = svc.get_dataset(session, project_id, name)
+            out = svc.version_out(
+                dataset, svc.get_version(session, dataset, str(version.number), ready=False))
+        if out.state != "building":
             break
         time.sleep(0.5)
-    if state == "failed":
-        fail(f"{name} version {version.number} failed: {error}")
-    summary = ", ".join(f"{s} {c['items']}" for s, c in (counts or {}).items() if s != "excluded")
+    if out.state == "failed":
+        fail(f"{name} version {version.number} failed: {out.error}")
+    summary = ", ".join(f"{s} {c.items}" for s, c in (out.splits or {}).items()
+                        if s != "excluded")
     click.echo(f"{name} version {version.number}: ready ({summary})")
 
 
@@ -187,15 +193,7 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
 @with_appcontext
 def datasets_versions(name: str, slug: str) -> None:
     """A dataset's versions: number, state, counts per split, message."""
-    project_id = project_id_of(slug)
-    svc = _service()
-
-    def read() -> Any:
-        with database().session() as session:
-            dataset = svc.get_dataset(session, project_id, name)
-            return [svc.version_out(dataset, v) for v in svc.list_versions(session, dataset)]
-
-    for v in _run(read):
+    for v in _versions(project_id_of(slug), name)[1]:
         splits = " ".join(f"{s}={c.items}" for s, c in (v.splits or {}).items())
         flag = " [holdout refreshed]" if v.refresh_holdout else ""
         click.echo(f"{v.version}\t{v.state}\t{splits}\t{v.message}{flag}")

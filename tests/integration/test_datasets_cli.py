@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +83,13 @@ def test_define_build_pull_verify_and_detect_corruption(
             run_jobs(app)
         else:
             out = winnow(settings, *args)
-            assert out.exit_code == 0 and "ready" in out.output, out.output
+            assert out.exit_code == 0, out.output
+            # The summary names every split with its item count, and they add up.
+            ready = re.search(r": ready \((.*)\)$", out.output.strip())
+            assert ready is not None, out.output
+            counts = dict(part.rsplit(" ", 1) for part in ready.group(1).split(", "))
+            assert set(counts) == {"train", "validation", "test"}, out.output
+            assert sum(int(n) for n in counts.values()) > 0, out.output
 
     build("first")
     add_conversations(client, owner, range(20, 30))
