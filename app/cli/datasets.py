@@ -182,8 +182,7 @@ def datasets_build(name: str, slug: str, message: str, refresh_holdout: bool,
         time.sleep(0.5)
     if out.state == "failed":
         fail(f"{name} version {version.number} failed: {out.error}")
-    summary = ", ".join(f"{s} {c.items}" for s, c in (out.splits or {}).items()
-                        if s != "excluded")
+    summary = ", ".join(f"{s} {c.items}" for s, c in (out.splits or {}).items())
     click.echo(f"{name} version {version.number}: ready ({summary})")
 
 

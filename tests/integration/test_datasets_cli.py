@@ -84,7 +84,7 @@ def test_define_build_pull_verify_and_detect_corruption(
         else:
             out = winnow(settings, *args)
             assert out.exit_code == 0, out.output
-            # The summary names every split with its item count, and they add up.
+            # The summary names every split with its item count, and holds some items.
             ready = re.search(r": ready \((.*)\)$", out.output.strip())
             assert ready is not None, out.output
             counts = dict(part.rsplit(" ", 1) for part in ready.group(1).split(", "))
