@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Items still in `received` this long after intake are re-enqueued by the reconciler.
     reconcile_after_seconds: int = Field(default=120, ge=1)
     reconcile_every_seconds: int = Field(default=60, ge=1)
+    # How often workers and `winnow up` bring the feedback rollups (analytics) up to date.
+    rollup_every_seconds: int = Field(default=15, ge=1)
     # Raw text sealed at intake and still not screened after this long (a job that failed for
     # good, a key the workers lack) is purged: the item ends `failed`, an event's text null.
     sealed_retention_hours: int = Field(default=7 * 24, ge=1, le=24 * 365)

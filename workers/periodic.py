@@ -11,6 +11,7 @@ from datetime import timedelta
 from app import runtime
 from app.config import Settings
 from app.jobs import redis_connection
+from app.services import rollups
 from workers.curation.reconcile import reconcile as reconcile_items
 from workers.datasets.erasure import reconcile_erasures
 from workers.labelstudio.schedule import annotation_round
@@ -61,9 +62,18 @@ def reconcile(older_than: timedelta | None = None) -> int:
     return stuck
 
 
+def refresh_rollups() -> int:
+    """Bring every project's feedback rollups up to date; returns the days recomputed."""
+    with runtime.current().db.session() as session:
+        return sum(r.days for r in rollups.refresh_all(session))
+
+
 def chores(settings: Settings) -> list[Periodic]:
     """The chores a worker or `winnow up` runs with these settings (not started)."""
-    found = [Periodic("reconcile", settings.reconcile_every_seconds, settings.redis_url, reconcile)]
+    found = [
+        Periodic("reconcile", settings.reconcile_every_seconds, settings.redis_url, reconcile),
+        Periodic("rollups", settings.rollup_every_seconds, settings.redis_url, refresh_rollups),
+    ]
     if settings.label_studio_url:
         found.append(
             Periodic(

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, current_app
 from werkzeug.routing import BaseConverter
 
 from app.api import (
+    analytics,
     annotation,
     conversations,
     datasets,
@@ -43,7 +44,7 @@ class PathSegment(BaseConverter):
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["default"] = PathSegment
     for module in (events, generations, conversations, items, taxonomy, hooks, annotation,
-                   datasets, users):
+                   datasets, users, analytics):
         app.register_blueprint(module.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs)

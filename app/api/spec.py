@@ -52,6 +52,7 @@ class Operation:
     responses: dict[int, tuple[str, Any]] = field(default_factory=dict)
     problems: tuple[int, ...] = ()
     description: str | None = None
+    csv: bool = False  # the 200 answer also comes as text/csv (`format=csv`)
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -69,6 +70,7 @@ def operation(
     query: type[BaseModel] | None = None,
     problems: Sequence[int] = (),
     description: str | None = None,
+    csv: bool = False,
 ) -> Callable[[F], F]:
     def register(view: F) -> F:
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=[method])
@@ -86,6 +88,7 @@ def operation(
             responses=responses,
             problems=tuple(sorted({*problems, *auth_problems, *path_problems})),
             description=description,
+            csv=csv,
         )
         return view
 
@@ -166,6 +169,8 @@ def build_openapi(app: Flask, title: str, version: str) -> dict[str, Any]:
             response: dict[str, Any] = {"description": description}
             if key is not None:
                 response["content"] = {"application/json": {"schema": mapping[key[0]]}}
+                if op.csv and status == 200:
+                    response["content"]["text/csv"] = {"schema": {"type": "string"}}
             doc["responses"][str(status)] = response
         for status in op.problems:
             doc["responses"][str(status)] = {

@@ -4,7 +4,8 @@
 Flask app and to the jobs this process runs: the only place under app/ that imports workers/
 (docs/architecture.md). One module per command group:
 `service` (up, serve, worker, db), `admin` (keys, projects, schemas), `curation` (import,
-items, jobs, eval), `datasets` (datasets, users), `labelstudio`; `common` holds what they share.
+items, jobs, eval), `datasets` (datasets, users), `labelstudio`, `analytics`; `common` holds
+what they share.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Commands that need the app; `main` finds them through the app's CLI group."""
     from app.cli.admin import keys, projects, schemas
+    from app.cli.analytics import ANALYTICS_COMMANDS
     from app.cli.curation import CURATION_COMMANDS, encryption_key, import_
     from app.cli.datasets import DATASET_COMMANDS, IMPORT_COMMANDS
     from app.cli.labelstudio import LABELSTUDIO_COMMANDS
@@ -73,7 +75,7 @@ def register_commands(app: Flask) -> None:
     for command in IMPORT_COMMANDS:
         import_.add_command(command)
     for command in (up, serve, worker, db, keys, projects, schemas, *CURATION_COMMANDS,
-                    *LABELSTUDIO_COMMANDS, *DATASET_COMMANDS):
+                    *LABELSTUDIO_COMMANDS, *DATASET_COMMANDS, *ANALYTICS_COMMANDS):
         app.cli.add_command(command)
 
 

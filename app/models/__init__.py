@@ -8,6 +8,7 @@ from app.models.generation import Generation
 from app.models.item import Item
 from app.models.project import ApiKey, Project
 from app.models.review import Review
+from app.models.rollup import FeedbackRollup, RollupDirty, RollupMark
 
 __all__ = [
     "Annotation",
@@ -18,9 +19,12 @@ __all__ = [
     "DatasetVersion",
     "Erasure",
     "Event",
+    "FeedbackRollup",
     "Generation",
     "Item",
     "LabelStudioProject",
     "Project",
     "Review",
+    "RollupDirty",
+    "RollupMark",
 ]

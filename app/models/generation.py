@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import PENDING, Base, BigId, utcnow
+
+NO_CREATED_AT = text("created_at IS NULL")
 
 
 class Generation(Base):
@@ -17,6 +19,10 @@ class Generation(Base):
         UniqueConstraint("project_id", "external_id"),
         Index("ix_generations_screening", "project_id", "id", postgresql_where=PENDING,
               sqlite_where=PENDING),
+        # A generation's day (feedback rollups, analytics): created_at, else received_at.
+        Index("ix_generations_project_created", "project_id", "created_at"),
+        Index("ix_generations_project_received", "project_id", "received_at",
+              postgresql_where=NO_CREATED_AT, sqlite_where=NO_CREATED_AT),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from app.payloads.access import UserDataOut
+from app.payloads.analytics import CompareOut, FeedbackReportOut
 from app.payloads.annotation import AgreementOut
 from app.payloads.conversations import (
     ConversationBatchIn,
@@ -37,6 +38,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
     "agreement": (AgreementOut, "serialization"),
+    "analytics-compare": (CompareOut, "serialization"),
+    "analytics-feedback": (FeedbackReportOut, "serialization"),
     "label-studio-hook": (LabelStudioHookIn, "validation"),
     "label-studio-hook-accepted": (HookAccepted, "serialization"),
     "conversation": (ConversationIn, "validation"),

@@ -26,6 +26,7 @@ from app.labelstudio import Unavailable as LabelStudioDown
 from app.models import Erasure, Event, Generation, Item
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
+from app.services import rollups
 from app.services.errors import Unavailable
 
 log = logging.getLogger("winnow.erasure")
@@ -89,6 +90,7 @@ def erase(session: Session, project_id: int, user_id: str, tasks_deleted: int,
     another user's event or item refers to one, which then stays with its user id cleared, so
     other people's feedback keeps its generation and a promoted copy keeps its link."""
     found = find(session, project_id, user_id)  # again: anything that arrived meanwhile too
+    rollups.mark_days(session, project_id, rollups.days_of_user(session, project_id, user_id))
     item_ids = [r[0] for r in found["items"]]
     result = session.execute(
         delete(Event).where(Event.project_id == project_id, Event.user_id == user_id))

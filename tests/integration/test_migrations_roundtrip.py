@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Connection,
+    Date,
     DateTime,
     Engine,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -98,6 +100,10 @@ def value(table: Table, column: Any) -> Any:
         return {"k": n}
     if isinstance(kind, DateTime):
         return datetime.now(UTC)
+    if isinstance(kind, Date):
+        return date(2026, 1, 1) + timedelta(days=n)
+    if isinstance(kind, LargeBinary):
+        return b"bytes %d" % n
     if isinstance(kind, Boolean):
         return False
     if isinstance(kind, Float):

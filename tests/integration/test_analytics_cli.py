@@ -1,0 +1,55 @@
+"""`winnow analytics`: the tables a person reads in a terminal, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskClient
+
+from app.config import Settings
+from tests.api.test_analytics import post, versions
+from tests.helpers import Tenant
+from tests.integration.test_datasets_cli import winnow
+
+
+def test_feedback_and_compare_print_tables_after_refreshing(
+    settings: Settings, client: FlaskClient, tenant: Tenant
+) -> None:
+    gens, events = versions(300, {"v1": 0.1, "v2": 0.35})
+    post(client, tenant, gens, events)
+    # No refresh here: the command brings the rollups up to date itself.
+    result = winnow(settings, "analytics", "feedback", "--project", tenant.slug,
+                    "--group-by", "model_version", "--since", "7d")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].split()[:3] == ["model_version", "generations", "users"]
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert rows["v1"][1] == rows["v2"][1] == "300"
+    result = winnow(settings, "analytics", "compare", "model_version:v1", "model_version:v2",
+                    "--project", tenant.slug)
+    assert result.exit_code == 0, result.output
+    regenerate = next(line for line in result.output.splitlines()
+                      if line.startswith("regenerate"))
+    assert regenerate.split()[-3] == "worse"
+    assert "verdict: B is worse" in result.output
+    result = winnow(settings, "analytics", "feedback", "--project", tenant.slug,
+                    "--group-by", "model_version", "--format", "json", "--no-refresh")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert sorted(g["group"]["model_version"] for g in body["groups"]) == ["v1", "v2"]
+
+
+def test_bad_arguments_are_one_line_errors(settings: Settings, tenant: Tenant) -> None:
+    for args, message in [
+        (["feedback", "--group-by", "colour"], "unknown --group-by field(s): colour"),
+        (["feedback", "--since", "last week"], "since must be YYYY-MM-DD or Nd"),
+        (["feedback", "--since", "2026-02-01", "--until", "2026-01-01"], "window is empty"),
+        (["feedback", "--where", "feature=x"], "--where must be FIELD:VALUE"),
+        (["compare", "model_version:v1", "v2"], "B must be FIELD:VALUE"),
+    ]:
+        result = winnow(settings, "analytics", *args, "--project", tenant.slug)
+        assert result.exit_code != 0
+        errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+        assert len(errors) == 1 and message in errors[0], result.output
+    result = winnow(settings, "analytics", "feedback", "--project", "nope")
+    assert result.exit_code != 0 and "nope" in result.output
