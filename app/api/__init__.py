@@ -17,6 +17,7 @@ from app.api import (
     health,
     hooks,
     items,
+    samples,
     taxonomy,
     users,
 )
@@ -44,7 +45,7 @@ class PathSegment(BaseConverter):
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["default"] = PathSegment
     for module in (events, generations, conversations, items, taxonomy, hooks, annotation,
-                   datasets, users, analytics):
+                   datasets, users, analytics, samples):
         app.register_blueprint(module.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs)

@@ -4,8 +4,8 @@
 Flask app and to the jobs this process runs: the only place under app/ that imports workers/
 (docs/architecture.md). One module per command group:
 `service` (up, serve, worker, db), `admin` (keys, projects, schemas), `curation` (import,
-items, jobs, eval), `datasets` (datasets, users), `labelstudio`, `analytics`; `common` holds
-what they share.
+items, jobs, eval), `datasets` (datasets, users), `labelstudio`, `analytics`, `samples`;
+`common` holds what they share.
 """
 
 from __future__ import annotations
@@ -69,13 +69,15 @@ def register_commands(app: Flask) -> None:
     from app.cli.curation import CURATION_COMMANDS, encryption_key, import_
     from app.cli.datasets import DATASET_COMMANDS, IMPORT_COMMANDS
     from app.cli.labelstudio import LABELSTUDIO_COMMANDS
+    from app.cli.samples import SAMPLE_COMMANDS
     from app.cli.service import db, serve, up, worker
 
     keys.add_command(encryption_key)
     for command in IMPORT_COMMANDS:
         import_.add_command(command)
     for command in (up, serve, worker, db, keys, projects, schemas, *CURATION_COMMANDS,
-                    *LABELSTUDIO_COMMANDS, *DATASET_COMMANDS, *ANALYTICS_COMMANDS):
+                    *LABELSTUDIO_COMMANDS, *DATASET_COMMANDS, *ANALYTICS_COMMANDS,
+                    *SAMPLE_COMMANDS):
         app.cli.add_command(command)
 
 

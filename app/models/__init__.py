@@ -9,6 +9,7 @@ from app.models.item import Item
 from app.models.project import ApiKey, Project
 from app.models.review import Review
 from app.models.rollup import FeedbackRollup, RollupDirty, RollupMark
+from app.models.sample import SampleVerdict
 
 __all__ = [
     "Annotation",
@@ -27,4 +28,5 @@ __all__ = [
     "Review",
     "RollupDirty",
     "RollupMark",
+    "SampleVerdict",
 ]

@@ -46,6 +46,8 @@ class FeedbackRollup(Base):
     # {"thumbs_up": 12, ...} and {"1": 3, ..., "5": 9}
     events: Mapped[dict[str, Any]] = mapped_column()
     ratings: Mapped[dict[str, Any]] = mapped_column()
+    # Daily-sample verdicts on the items of these generations: {"good": 3, "bad": 1}
+    verdicts: Mapped[dict[str, Any]] = mapped_column()
 
 
 class RollupMark(Base):

@@ -55,6 +55,9 @@ class FeedbackGroupOut(BaseModel):
                              "feedback.")
     thumbs_up_share: RateOut = Field(description="Thumbs up among thumbs events.")
     rating: MeanOut = Field(description="Mean rating (1-5).")
+    verdicts: dict[str, int] = Field(
+        description="People's verdicts (good, bad, unsure) from the daily samples on items "
+        "of these generations.")
 
 
 class FeedbackReportOut(BaseModel):

@@ -32,6 +32,7 @@ from app.payloads.events import BatchResult, EventBatchIn, EventIn, EventOut, Ev
 from app.payloads.generations import GenerationIn, GenerationOut
 from app.payloads.labelstudio import HookAccepted, LabelStudioHookIn
 from app.payloads.problem import ProblemOut
+from app.payloads.samples import SampleOut, VerdictIn, VerdictOut
 from app.payloads.taxonomy import SignalOverridesIn, TaxonomyOut
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -62,6 +63,9 @@ PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
     "item-review": (ReviewIn, "validation"),
     "generation-out": (GenerationOut, "serialization"),
     "problem": (ProblemOut, "serialization"),
+    "sample": (SampleOut, "serialization"),
+    "sample-verdict": (VerdictIn, "validation"),
+    "sample-verdict-out": (VerdictOut, "serialization"),
     "signal-overrides": (SignalOverridesIn, "validation"),
     "taxonomy": (TaxonomyOut, "serialization"),
     "user-data": (UserDataOut, "serialization"),

@@ -20,6 +20,7 @@ from statsmodels.stats.multitest import multipletests
 
 from app.feedback import EVENT_TYPES, RANK, RATING, SignalMap
 from app.models import FeedbackRollup
+from app.models.sample import VERDICTS
 from app.payloads.analytics import (
     CompareOut,
     FeedbackGroupOut,
@@ -115,6 +116,7 @@ class Totals:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     events: dict[str, int] = field(default_factory=dict)
     ratings: dict[int, int] = field(default_factory=dict)
+    verdicts: dict[str, int] = field(default_factory=dict)
     sketches: list[bytes] = field(default_factory=list)
     exact_users: int = 0
 
@@ -125,6 +127,8 @@ class Totals:
             self.events[name] = self.events.get(name, 0) + n
         for value, n in row.ratings.items():
             self.ratings[int(value)] = self.ratings.get(int(value), 0) + n
+        for verdict, n in row.verdicts.items():
+            self.verdicts[verdict] = self.verdicts.get(verdict, 0) + n
         self.sketches.append(row.users_sketch)
         self.exact_users = row.users
 
@@ -224,6 +228,7 @@ def group_out(key: tuple[Any, ...], group_by: Sequence[str], t: Totals,
         signal=mean_out(t.signal(signals)),
         thumbs_up_share=rate_out(*t.thumbs()),
         rating=mean_out(t.rating()),
+        verdicts=dict(sorted(t.verdicts.items())),
         **rates,
     )
 
@@ -367,6 +372,7 @@ def flat(group: FeedbackGroupOut) -> dict[str, Any]:
     for name in (*(r[0] for r in RATES), "thumbs_up_share"):
         r: RateOut = getattr(group, name)
         row.update(_flat_interval(name, r.value, r.interval, r.n))
+    row.update({f"verdict_{v}": group.verdicts.get(v, 0) for v in VERDICTS})
     return row
 
 

@@ -25,8 +25,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import among, chunks
-from app.feedback import EVENT_TYPES, RATING, Kind
-from app.models import Event, FeedbackRollup, Generation, Project, RollupDirty, RollupMark
+from app.feedback import EVENT_TYPES, RATING, RATING_SIGNALS, Kind
+from app.models import (
+    Event,
+    FeedbackRollup,
+    Generation,
+    Item,
+    Project,
+    RollupDirty,
+    RollupMark,
+    SampleVerdict,
+)
 from app.models.base import utcnow
 
 # The generation's columns a rollup row is grouped by.
@@ -44,6 +53,7 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "ignored": ("ignore",),
     "abandoned": ("abandon",),
 }
+RATINGS = tuple(sorted(RATING_SIGNALS))
 # Rows stored this long before a refresh are taken as committed (no transaction is that long).
 SETTLE = timedelta(minutes=5)
 SKETCH_PRECISION = 12  # 4,096 one-byte registers: about 1.6% error on merged user counts
@@ -84,8 +94,10 @@ def refresh(session: Session, project_id: int) -> Refreshed:
     days: set[date] = set()
     g_seen, g_days = _new_generations(session, project_id, mark.generations_seen, started)
     days |= g_days
-    e_seen = mark.events_seen
-    if not first:  # the first refresh rolls up every generation's day: their events come along
+    if first:  # every generation's day is rolled up: their events come along
+        e_seen = session.scalar(select(func.max(Event.id)).where(
+            Event.project_id == project_id, Event.received_at < started - SETTLE)) or 0
+    else:
         e_seen, e_days = _new_events(session, project_id, mark.events_seen, started)
         days |= e_days
     dirty = list(session.scalars(
@@ -138,6 +150,15 @@ def mark_days(session: Session, project_id: int, days: Iterable[date]) -> None:
     session.flush()
 
 
+def day_of_item(session: Session, project_id: int, generation_ref: str | None) -> date | None:
+    """The day an item's verdict counts on: its generation's (None without one)."""
+    if generation_ref is None:
+        return None
+    row = session.execute(select(Generation.created_at, Generation.received_at).where(
+        Generation.project_id == project_id, Generation.external_id == generation_ref)).first()
+    return day_of(row[0], row[1]) if row else None
+
+
 def days_of_user(session: Session, project_id: int, user_id: str) -> set[date]:
     """The days a user's generations and events count on (before erasing them)."""
     g = Generation
@@ -163,11 +184,8 @@ def recompute_day(session: Session, project_id: int, day: date) -> int:
             sketch.update(user.encode())
         rows[dims]["users"] = len(users)
         rows[dims]["users_sketch"] = sketch.reg.tobytes()
-    for dims, event_type, rating, count in _event_counts(session, in_day):
-        row = rows[dims]
-        row["events"][event_type] = row["events"].get(event_type, 0) + count
-        if event_type == RATING and rating is not None:
-            row["ratings"][str(rating)] = row["ratings"].get(str(rating), 0) + count
+    for dims, verdict, count in _verdicts(session, in_day):
+        rows[dims]["verdicts"][verdict] = count
     if rows:
         session.execute(insert(FeedbackRollup), list(rows.values()))
     return len(rows)
@@ -183,16 +201,20 @@ def merged_users(sketches: Sequence[bytes]) -> int:
 
 
 def _counts(day: date, project_id: int, dims: Dims, counts: Sequence[int]) -> dict[str, Any]:
+    flags = len(FLAGS)
+    types = counts[1 + flags : 1 + flags + len(EVENT_TYPES)]
+    ratings = counts[1 + flags + len(EVENT_TYPES) :]
     return {
         "project_id": project_id,
         "day": day,
         **dict(zip(DIMS, dims, strict=True)),
         "generations": counts[0],
-        **dict(zip(FLAGS, counts[1:], strict=True)),
+        **dict(zip(FLAGS, counts[1 : 1 + flags], strict=True)),
         "users": 0,
         "users_sketch": HyperLogLog(p=SKETCH_PRECISION).reg.tobytes(),
-        "events": {},
-        "ratings": {},
+        "events": {t: n for t, n in zip(EVENT_TYPES, types, strict=True) if n},
+        "ratings": {str(v): n for v, n in zip(RATINGS, ratings, strict=True) if n},
+        "verdicts": {},
     }
 
 
@@ -200,12 +222,16 @@ def _dims() -> list[Any]:
     return [getattr(Generation, d) for d in DIMS]
 
 
-def _generation_counts(session: Session, in_day: Any) -> Iterable[tuple[Dims, Sequence[int]]]:
+def _generation_counts(session: Session, in_day: Any) -> Iterable[tuple[Dims, list[int]]]:
+    """Per group: generations, each flag's generations, then events per type and rating value
+    (one pass over the day's generations and their events)."""
     g, e = Generation, Event
+    per_type = [func.sum(case((e.type == t, 1), else_=0)).label(f"t_{t}") for t in EVENT_TYPES]
+    per_rating = [func.sum(case((and_(e.type == RATING, e.rating == v), 1), else_=0)).label(
+        f"r_{v}") for v in RATINGS]
+    flags = [func.max(case((e.type.in_(types), 1), else_=0)).label(f) for f, types in FLAGS.items()]
     per_generation = (
-        select(g.id, *_dims(), *(
-            func.max(case((e.type.in_(types), 1), else_=0)).label(flag)
-            for flag, types in FLAGS.items()))
+        select(g.id, *_dims(), *flags, *per_type, *per_rating)
         .select_from(g)
         .outerjoin(e, and_(e.project_id == g.project_id, e.generation_ref == g.external_id))
         .where(in_day)
@@ -213,8 +239,8 @@ def _generation_counts(session: Session, in_day: Any) -> Iterable[tuple[Dims, Se
         .subquery()
     )
     columns = [per_generation.c[d] for d in DIMS]
-    query = select(*columns, func.count(),
-                   *(func.sum(per_generation.c[f]) for f in FLAGS)).group_by(*columns)
+    sums = [func.sum(c) for c in per_generation.c if c.name not in (*DIMS, "id")]
+    query = select(*columns, func.count(), *sums).group_by(*columns)
     for row in session.execute(query):
         yield tuple(row[: len(DIMS)]), [int(v or 0) for v in row[len(DIMS):]]
 
@@ -228,17 +254,19 @@ def _users(session: Session, in_day: Any) -> dict[Dims, list[str]]:
     return found
 
 
-def _event_counts(session: Session, in_day: Any) -> Iterable[tuple[Dims, str, int | None, int]]:
-    g, e = Generation, Event
+def _verdicts(session: Session, in_day: Any) -> Iterable[tuple[Dims, str, int]]:
+    """Daily-sample verdicts on the items of the day's generations, per group."""
+    g, i, v = Generation, Item, SampleVerdict
     query = (
-        select(*_dims(), e.type, e.rating, func.count())
-        .select_from(g)
-        .join(e, and_(e.project_id == g.project_id, e.generation_ref == g.external_id))
+        select(*_dims(), v.verdict, func.count())
+        .select_from(v)
+        .join(i, i.id == v.item_id)
+        .join(g, and_(g.project_id == i.project_id, g.external_id == i.generation_ref))
         .where(in_day)
-        .group_by(*_dims(), e.type, e.rating)
+        .group_by(*_dims(), v.verdict)
     )
     for row in session.execute(query):
-        yield tuple(row[: len(DIMS)]), row[-3], row[-2], int(row[-1])
+        yield tuple(row[: len(DIMS)]), row[-2], int(row[-1])
 
 
 def _lock_mark(session: Session, project_id: int) -> RollupMark:

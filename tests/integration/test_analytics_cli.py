@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from app.config import Settings
 from tests.api.test_analytics import post, versions
+from tests.api.test_samples import DAY, population
+from tests.conftest import MakeTenant
 from tests.helpers import Tenant
 from tests.integration.test_datasets_cli import winnow
 
@@ -53,3 +56,36 @@ def test_bad_arguments_are_one_line_errors(settings: Settings, tenant: Tenant) -
         assert len(errors) == 1 and message in errors[0], result.output
     result = winnow(settings, "analytics", "feedback", "--project", "nope")
     assert result.exit_code != 0 and "nope" in result.output
+
+
+def test_samples_show_and_verdict(settings: Settings, app: Flask, client: FlaskClient,
+                                  make_tenant: MakeTenant) -> None:
+    owner = make_tenant(scopes=("events:write", "events:read", "items:read"))
+    population(app, client, owner, {"v1": 4, "v2": 2}, {"v2": 1})
+    day = DAY.isoformat()
+    result = winnow(settings, "samples", "show", "--project", owner.slug, "--date", day,
+                    "--size", "3")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{day}: 3 of 6 accepted items (m@v1 2/4, m@v2 1/2)")
+    first = result.output.split("\n\n")[1].splitlines()
+    assert first[0].startswith("item-i-v2-0  m@v2") and "[regenerate:1]" in first[0]
+    assert first[1].startswith("  user: question 0 for v2")
+    result = winnow(settings, "samples", "verdict", "item-i-v2-0", "bad", "--mode", "format",
+                    "--note", "a wall of text", "--project", owner.slug, "--date", day)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"item-i-v2-0: bad (format) on the sample of {day}"
+    shown = winnow(settings, "samples", "show", "--project", owner.slug, "--date", day,
+                   "--size", "3", "--json")
+    sampled = json.loads(shown.output)["items"][0]
+    assert sampled["verdict"]["verdict"] == "bad" and sampled["verdict"]["by"].startswith("cli:")
+    for args, message in [
+        (["verdict", "item-i-v2-0", "bad", "--date", "someday"], "expected YYYY-MM-DD"),
+        (["verdict", "nope", "good", "--date", day], "no item with that id"),
+        (["verdict", "item-i-v2-0", "good", "--date", "2020-01-01"], "was received on"),
+        (["verdict", "item-i-v2-0", "good", "--date", day, "--mode", ""], "failure_modes"),
+        (["show", "--date", "2026-13-01"], "expected YYYY-MM-DD"),
+    ]:
+        result = winnow(settings, "samples", *args, "--project", owner.slug)
+        assert result.exit_code != 0
+        errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+        assert len(errors) == 1 and message in errors[0], result.output

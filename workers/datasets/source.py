@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, select, tuple_
 
 from app.db import among
 from app.feedback import SignalMap
-from app.models import Annotation, Event, Generation, Item
+from app.models import Annotation, Event, Generation, Item, SampleVerdict
 from app.models.item import ACCEPTED_STATES
 from app.services.reactions import latest_tweaks
 from workers.datasets.select import Candidate, Review, feedback_score
@@ -218,4 +218,14 @@ def _reviews(session: Any, item_ids: list[int], dialect: str) -> dict[int, list[
         out.setdefault(item_id, []).append(
             Review(kind, verdict, tuple(modes or ()), correction, preference, updated)
         )
+    # A person's verdict on a daily sample is one more reviewer's vote; `unsure` is none.
+    sampled = session.execute(
+        select(SampleVerdict.item_id, SampleVerdict.verdict, SampleVerdict.failure_modes,
+               SampleVerdict.at)
+        .where(among(SampleVerdict.item_id, item_ids, dialect),
+               SampleVerdict.verdict.in_(("good", "bad")))
+    )
+    for item_id, verdict, modes, at in sampled:
+        out.setdefault(item_id, []).append(
+            Review("review", verdict, tuple(modes or ()), None, None, at))
     return out
