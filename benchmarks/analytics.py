@@ -86,6 +86,29 @@ def seed(db: Any, generations: int, events: int, days: int) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - began, 1)}
 
 
+def reused(db: Any, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The rows of an earlier run, if it seeded these sizes (its live rows removed)."""
+    from sqlalchemy import func, select, text
+
+    from app.models import Event, Generation, Project
+    from app.services.keys import create_key
+
+    with db.session() as session:
+        project = session.scalar(select(Project).where(Project.slug == "bench"))
+        if project is None:
+            return None
+        session.execute(text("DELETE FROM events WHERE external_id LIKE 'live%'"))
+        session.execute(text("DELETE FROM generations WHERE external_id LIKE 'live%'"))
+        counts = (session.scalar(select(func.count()).select_from(Generation)),
+                  session.scalar(select(func.count()).select_from(Event)))
+        if counts != (args.generations, args.events):
+            return None
+        first = session.scalar(select(func.min(Generation.created_at)))
+        start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+        token = create_key(session, project, "bench", ["events:read"]).token
+        return {"project_id": project.id, "token": token, "start": start, "seconds": 0.0}
+
+
 BARE = """
 SELECT g.model_version, (coalesce(g.created_at, g.received_at) AT TIME ZONE 'UTC')::date AS day,
        e.type, count(*)
@@ -145,6 +168,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--queries", type=int, default=40, help="winnow queries to time")
     parser.add_argument("--bare-queries", type=int, default=5, help="bare GROUP BYs to time")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the rows a previous run seeded (same sizes) and rebuild the "
+                        "rollups from them")
     args = parser.parse_args()
 
     from app.cli import make_app
@@ -155,13 +181,15 @@ def main() -> None:
     settings = _settings(data_dir)
     db = Database(settings.effective_database_url)
     print(f"seeding {args.events:,} events on {args.generations:,} generations ...", flush=True)
-    seeded = seed(db, args.generations, args.events, args.days)
+    seeded = reused(db, args) if args.reuse else None
+    if seeded is None:
+        seeded = seed(db, args.generations, args.events, args.days)
     print(f"seeded in {seeded['seconds']} s", flush=True)
     pid = seeded["project_id"]
 
     began = time.perf_counter()
     with db.session() as session:
-        built = rollups.refresh(session, pid)
+        built = rollups.rebuild(session, pid)
     first_refresh = time.perf_counter() - began
     print(f"first refresh: {built.days} days in {first_refresh:.1f} s", flush=True)
     live_traffic(db, pid, 10_000)

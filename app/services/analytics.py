@@ -18,8 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from statsmodels.stats.multitest import multipletests
 
+from app import manifest
+from app.dataset_files import SPLITS
+from app.db import chunks
 from app.feedback import EVENT_TYPES, RANK, RATING, SignalMap
-from app.models import FeedbackRollup
+from app.models import FeedbackRollup, Item, Project
+from app.models.item import ACCEPTED_STATES
 from app.models.sample import VERDICTS
 from app.payloads.analytics import (
     CompareOut,
@@ -30,9 +34,11 @@ from app.payloads.analytics import (
     MetricComparisonOut,
     RateOut,
     SideOut,
+    SkewOut,
 )
-from app.services import rollups, stats
+from app.services import datasets, rollups, stats
 from app.services.errors import Invalid
+from app.store import Store
 
 # API field -> generation column
 FIELDS = {
@@ -64,6 +70,10 @@ class BadQuery(Invalid):
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class TooLittleData(Invalid):
+    """A side of a comparison holds too few conversations to compare distributions."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +184,7 @@ def _rows(session: Session, project_id: int, q: Query) -> Iterable[FeedbackRollu
                             r.day < q.window.until)
     for name, values in q.filters.items():
         query = query.where(getattr(r, FIELDS[name]).in_(list(values)))
-    return session.scalars(query.execution_options(yield_per=2000))
+    return session.scalars(query)
 
 
 def _period(day: date, interval: str | None) -> date | None:
@@ -380,3 +390,49 @@ def _flat_interval(name: str, value: float | None, interval: IntervalOut | None,
                    n: int) -> dict[str, Any]:
     return {name: value, f"{name}_low": interval.low if interval else None,
             f"{name}_high": interval.high if interval else None, f"{name}_n": n}
+
+
+MAX_SKEW_SIDE = 5000
+
+
+def skew(session: Session, store: Store, project: Project, dataset_ref: str, split: str,
+         window: Window) -> SkewOut:
+    """A dataset version's split against the production conversations of the window."""
+    name, at, version_ref = dataset_ref.partition("@")
+    dataset = datasets.get_dataset(session, project.id, name)
+    version = datasets.get_version(session, dataset, version_ref if at else "latest",
+                                   ready=True)
+    if split not in SPLITS:
+        raise BadQuery(f"no split {split[:40]!r}: one of {', '.join(SPLITS)}", "split")
+    entries = manifest.item_entries(manifest.read(store, project.slug, dataset.name,
+                                                  version.number))
+    in_split = sorted({item_id for s, item_id, _, _ in entries if s == split})
+    reference = _conversations(session, project.id, in_split[:MAX_SKEW_SIDE])
+    start, _ = rollups.day_bounds(window.since)
+    end, _ = rollups.day_bounds(window.until)
+    taken = set(in_split)
+    recent = session.execute(
+        select(Item.external_id, Item.redacted).where(
+            Item.project_id == project.id, Item.state.in_(ACCEPTED_STATES),
+            Item.received_at >= start, Item.received_at < end, Item.redacted.is_not(None))
+        .order_by(Item.id.desc()).limit(MAX_SKEW_SIDE + len(taken)))
+    production = [(i, t) for i, t in recent if i not in taken][:MAX_SKEW_SIDE]
+    from app.services import skew as skew_stats  # scikit-learn, py3langid: load when asked
+
+    try:
+        report = skew_stats.compare(reference, production).as_dict()
+    except skew_stats.NotEnoughData as exc:
+        raise TooLittleData(str(exc)) from None
+    return SkewOut(dataset=dataset.name, version=version.number, split=split,
+                   since=window.since, until=window.until, **report)
+
+
+def _conversations(session: Session, project_id: int,
+                   item_ids: Sequence[str]) -> list[tuple[str, list[Any]]]:
+    found: list[tuple[str, list[Any]]] = []
+    for chunk in chunks(list(item_ids), 1000):
+        found += [(i, t) for i, t in session.execute(
+            select(Item.external_id, Item.redacted).where(
+                Item.project_id == project_id, Item.external_id.in_(chunk),
+                Item.redacted.is_not(None)))]
+    return sorted(found)

@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from scipy import stats as sps
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
-    proportion_confint,
     proportion_effectsize,
     test_proportions_2indep,
 )
@@ -65,12 +65,27 @@ class Comparison:
 
 
 def proportion(k: int, n: int, level: float = LEVEL) -> Estimate:
-    """k of n, with Wilson's interval; no value for n = 0."""
+    """k of n, with Wilson's interval; no value for n = 0. (Its closed form: statsmodels'
+    `proportion_confint(method="wilson")` gives the same, tested, at 50 times the cost, which
+    a report of a few hundred groups notices.)"""
     _check_counts(k, n)
     if n == 0:
         return Estimate(None, 0, None)
-    low, high = proportion_confint(k, n, alpha=1 - level, method="wilson")
-    return Estimate(k / n, n, Interval(float(low), float(high)))
+    z = _z(level)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Estimate(p, n, Interval(max(0.0, centre - half), min(1.0, centre + half)))
+
+
+@lru_cache(maxsize=16)
+def _z(level: float) -> float:
+    return float(sps.norm.ppf(0.5 + level / 2))
+
+
+@lru_cache(maxsize=4096)
+def _t(level: float, df: float) -> float:
+    return float(sps.t.ppf(0.5 + level / 2, df))
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,7 @@ def mean(m: Moments, level: float = LEVEL) -> Estimate:
     var = m.variance
     if var is None or value is None:
         return Estimate(value, m.n, None)
-    half = float(sps.t.ppf(0.5 + level / 2, m.n - 1)) * math.sqrt(var / m.n)
+    half = _t(level, m.n - 1) * math.sqrt(var / m.n)
     return Estimate(value, m.n, Interval(value - half, value + half))
 
 

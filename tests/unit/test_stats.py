@@ -3,29 +3,30 @@ verdicts on samples where the answer is known."""
 
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
 from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
 
 from app.services import stats
 
 
-def wilson_by_hand(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
-
-
-@pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (1, 1), (412, 1000)])
-def test_wilson_interval_matches_the_formula(k: int, n: int) -> None:
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (1, 1), (412, 1000),
+                                    (7, 123456)])
+def test_wilson_interval_matches_statsmodels(k: int, n: int) -> None:
     est = stats.proportion(k, n)
     assert est.value == pytest.approx(k / n) and est.interval is not None
-    low, high = wilson_by_hand(k, n)
-    assert est.interval.low == pytest.approx(max(0.0, low), abs=1e-9)
-    assert est.interval.high == pytest.approx(min(1.0, high), abs=1e-9)
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert est.interval.low == pytest.approx(float(low), abs=1e-9)
+    assert est.interval.high == pytest.approx(float(high), abs=1e-9)
+
+
+def test_a_published_wilson_interval() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:857, table II: 81/263 -> 0.2553 to 0.3662.
+    est = stats.proportion(81, 263)
+    assert est.interval is not None
+    assert (round(est.interval.low, 4), round(est.interval.high, 4)) == (0.2553, 0.3662)
 
 
 def test_newcombes_published_example() -> None:
