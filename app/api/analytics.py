@@ -9,10 +9,11 @@ from typing import Annotated
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.api.request import bad_query, caller, query_args, respond, transaction
+from app.api.errors import Problem
+from app.api.request import bad_query, caller, dataset_store, query_args, respond, transaction
 from app.api.spec import operation
 from app.models import Project
-from app.payloads.analytics import CompareOut, FeedbackReportOut
+from app.payloads.analytics import CompareOut, FeedbackReportOut, SkewOut
 from app.services import analytics as service
 from app.services.projects import signal_map
 
@@ -129,4 +130,44 @@ def compare() -> Response:
         signals = signal_map(session.get_one(Project, project_id))
         out: CompareOut = service.compare(session, project_id, window, a, b, q.filters(),
                                           signals)
+    return respond(out)
+
+
+class SkewQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dataset: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}(@([0-9]{1,9}|latest))?$",
+                         description="NAME@VERSION (a number or `latest`; NAME alone: latest).")
+    split: str = Field(default="test", pattern="^(train|validation|test)$")
+    since: str = Field(default="30d", max_length=10, description="First day. " + WHEN)
+    until: str | None = Field(default=None, max_length=10, description="Exclusive. " + WHEN)
+
+
+@operation(
+    bp, "/analytics/skew", "GET",
+    summary="Dev-prod skew: does a dataset split still look like recent production?",
+    scope="datasets:read",
+    query=SkewQuery,
+    responses={200: ("Each feature's PSI (and KS) and status, and the topic clusters",
+                     SkewOut)},
+    problems=[400, 404, 409, 422],
+    description="Compares the split's conversations with the accepted items received in the "
+    "window (not in the split; the newest 5,000) on structure (turns, user and assistant "
+    "lengths, code share, JSON, lists, language, typo rate, placeholder density: PSI over the "
+    "split's deciles, KS alongside) and content (TF-IDF topic clusters: production's share in "
+    "clusters the split barely has, with example item ids). Status per feature: PSI below 0.1 "
+    "ok, below 0.25 watch, else drift. 404 for an unknown dataset or version, 409 for a "
+    "version not ready, 422 when a side has too few conversations.",
+)
+def skew() -> Response:
+    q = query_args(SkewQuery)
+    window = Filters(since=q.since, until=q.until).window()
+    key = caller()
+    with transaction() as session:
+        project = session.get_one(Project, key.project_id)
+        try:
+            out = service.skew(session, dataset_store(), project, q.dataset, q.split, window)
+        except service.BadQuery as exc:
+            raise bad_query([(exc.field, str(exc))]) from None
+        except service.TooLittleData as exc:
+            raise Problem(422, "Not enough data", str(exc), slug="not-enough-data") from None
     return respond(out)

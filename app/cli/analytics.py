@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from app.cli.common import database, fail, project_id_of
+from app.cli.common import database, fail, project_id_of, runtime
 
 FORMATS = click.Choice(["table", "csv", "json"])
 
@@ -179,6 +179,55 @@ def compare(a: str, b: str, slug: str, since: str, until: str | None, where: tup
     if out.more_generations["a"] or out.more_generations["b"]:
         click.echo(f"to see a 5-point change in every rate: about {out.more_generations['a']} "
                    f"more generations for A and {out.more_generations['b']} for B")
+
+
+@analytics.command("skew")
+@click.option("--project", "slug", required=True, help="Project slug.")
+@click.option("--dataset", "dataset_ref", required=True, help="NAME@VERSION (or NAME: latest).")
+@click.option("--split", type=click.Choice(["train", "validation", "test"]), default="test",
+              show_default=True)
+@click.option("--since", default="30d", show_default=True, help="Production from: YYYY-MM-DD "
+              "or Nd (UTC days).")
+@click.option("--until", default=None, help="The day after the last (default: tomorrow).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@with_appcontext
+def skew(slug: str, dataset_ref: str, split: str, since: str, until: str | None,
+         fmt: str) -> None:
+    """Does a dataset split still look like recent production? PSI per feature and topics.
+
+    \b
+    winnow analytics skew --project acme --dataset support-eval@3 --split test --since 30d
+    """
+    from app.models import Project
+
+    svc = _service()
+    project_id = project_id_of(slug)
+    window = _checked(lambda: svc.window(since, until))
+    with database().session() as session:
+        project = session.get_one(Project, project_id)
+        out = _checked(lambda: svc.skew(session, runtime().store, project, dataset_ref, split,
+                                        window))
+    if fmt == "json":
+        click.echo(out.model_dump_json(indent=2))
+        return
+    click.echo(f"{out.dataset}@{out.version} {out.split} ({out.reference_count} conversations) "
+               f"against production {out.since} to {out.until} ({out.production_count}): "
+               f"{out.status}")
+    rows = [{"feature": f.name, "status": f.status, "psi": f.psi, "ks": f.ks,
+             "split": _summary(f.reference), "production": _summary(f.production)}
+            for f in out.features]
+    _table(rows, list(rows[0]))
+    for c in out.clusters:
+        if c.under_covered:
+            click.echo(f"under-covered topic ({c.production_share:.0%} of production, "
+                       f"{c.reference_share:.0%} of the split): {', '.join(c.top_terms)}; "
+                       f"e.g. {', '.join(c.examples[:3])}")
+
+
+def _summary(values: dict[str, float]) -> str:
+    shown = list(values.items())[:3]
+    return " ".join(f"{k}={v:.3g}" for k, v in shown)
 
 
 @analytics.command("refresh")

@@ -115,3 +115,49 @@ class CompareOut(BaseModel):
         description="Generations each side (`a`, `b`) still needs before every rate can show "
         "a 5-point difference (scaled by the share of its generations with implicit feedback).")
     metrics: list[MetricComparisonOut]
+
+
+class FeatureSkewOut(BaseModel):
+    name: str = Field(description="turns, user_chars, assistant_chars, code_share, typo_rate, "
+                      "placeholder_density, has_json, has_lists, language or content.")
+    kind: Literal["numeric", "binary", "categorical", "content"]
+    psi: float = Field(description="Population stability index of production against the "
+                       "split (for content: over the topic clusters).")
+    ks: float | None = Field(description="Two-sample Kolmogorov-Smirnov statistic (numeric).")
+    ks_p: float | None
+    status: Literal["ok", "watch", "drift"] = Field(
+        description="From PSI: below 0.1 ok, below 0.25 watch, else drift; for content from "
+        "`value` on the same thresholds.")
+    reference: dict[str, float] = Field(description="The split's summary (mean, median, or "
+                                        "shares).")
+    production: dict[str, float]
+    value: float | None = Field(
+        description="Content: production's share in clusters the split barely has.")
+    note: str | None
+
+
+class ClusterSkewOut(BaseModel):
+    cluster: int
+    reference_share: float
+    production_share: float
+    under_covered: bool = Field(
+        description="At least 2% of production and under a quarter of that share in the split.")
+    top_terms: list[str] = Field(description="The cluster's heaviest TF-IDF terms (redacted "
+                                 "text).")
+    examples: list[str] = Field(description="Production item ids nearest its centre.")
+
+
+class SkewOut(BaseModel):
+    dataset: str
+    version: int
+    split: str
+    since: date
+    until: date
+    reference_count: int = Field(description="The split's items still stored (an erased one "
+                                 "is gone).")
+    production_count: int = Field(
+        description="Accepted items received in the window, not in the split (the newest "
+        "5,000 at most).")
+    status: Literal["ok", "watch", "drift"] = Field(description="The worst feature's.")
+    features: list[FeatureSkewOut]
+    clusters: list[ClusterSkewOut]

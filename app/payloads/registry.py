@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from app.payloads.access import UserDataOut
-from app.payloads.analytics import CompareOut, FeedbackReportOut
+from app.payloads.analytics import CompareOut, FeedbackReportOut, SkewOut
 from app.payloads.annotation import AgreementOut
 from app.payloads.conversations import (
     ConversationBatchIn,
@@ -41,6 +41,7 @@ PUBLIC: dict[str, tuple[Any, JsonSchemaMode]] = {
     "agreement": (AgreementOut, "serialization"),
     "analytics-compare": (CompareOut, "serialization"),
     "analytics-feedback": (FeedbackReportOut, "serialization"),
+    "analytics-skew": (SkewOut, "serialization"),
     "label-studio-hook": (LabelStudioHookIn, "validation"),
     "label-studio-hook-accepted": (HookAccepted, "serialization"),
     "conversation": (ConversationIn, "validation"),
