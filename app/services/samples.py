@@ -45,7 +45,7 @@ MAX_SIZE = 500
 
 @dataclass(frozen=True)
 class Candidate:
-    item: Item
+    item: Any  # the row of Item's id, external_id, generation_ref, received_at
     generation: Any  # the row of Generation's columns, or None
     stratum: str
     negative: bool
@@ -64,11 +64,13 @@ def _uniform(project_id: int, day: date, external_id: str) -> float:
     return (int.from_bytes(digest[:8], "big") + 1) / (2**64 + 2)
 
 
-def _population(session: Session, project_id: int, day: date) -> list[Item]:
+def _population(session: Session, project_id: int, day: date) -> list[Any]:
+    """The day's accepted items, without their text (read for the drawn ones only)."""
     start, end = rollups.day_bounds(day)
-    return list(session.scalars(select(Item).where(
-        Item.project_id == project_id, Item.state.in_(ACCEPTED_STATES),
-        Item.received_at >= start, Item.received_at < end).order_by(Item.id)))
+    return list(session.execute(
+        select(Item.id, Item.external_id, Item.generation_ref, Item.received_at).where(
+            Item.project_id == project_id, Item.state.in_(ACCEPTED_STATES),
+            Item.received_at >= start, Item.received_at < end).order_by(Item.id)))
 
 
 def _generations(session: Session, project_id: int, refs: set[str]) -> dict[str, Any]:
@@ -152,15 +154,21 @@ def daily_sample(session: Session, project_id: int, day: date, size: int,
     drawn = sorted((c for s, cs in strata.items() for c in cs[: seats[s]]),
                    key=lambda c: c.order)
     verdicts = _verdicts(session, [c.item.id for c in drawn])
+    texts: dict[int, list[Any] | None] = {}
+    for start in range(0, len(drawn), 500):
+        rows = session.execute(select(Item.id, Item.redacted).where(
+            Item.id.in_([c.item.id for c in drawn[start : start + 500]])))
+        texts.update((item_id, redacted) for item_id, redacted in rows)
     return SampleOut(
         date=day, size=size, population=len(found),
         strata=[StratumOut(stratum=s, population=len(cs), negative=sum(c.negative for c in cs),
                            sampled=seats[s]) for s, cs in sorted(strata.items())],
-        items=[_item_out(c, verdicts.get(c.item.id)) for c in drawn],
+        items=[_item_out(c, texts.get(c.item.id), verdicts.get(c.item.id)) for c in drawn],
     )
 
 
-def _item_out(c: Candidate, verdict: VerdictOut | None) -> SampledItem:
+def _item_out(c: Candidate, redacted: list[Any] | None,
+              verdict: VerdictOut | None) -> SampledItem:
     g = c.generation
     return SampledItem(
         item_id=c.item.external_id, received_at=c.item.received_at, stratum=c.stratum,
@@ -168,7 +176,7 @@ def _item_out(c: Candidate, verdict: VerdictOut | None) -> SampledItem:
         prompt_id=g.prompt_id if g else None, prompt_version=g.prompt_version if g else None,
         feature=g.feature if g else None, new_prompt_version=c.new_prompt,
         messages=[RedactedMessage(role=t["role"], content=t["text"])
-                  for t in c.item.redacted or []],
+                  for t in redacted or []],
         feedback=SampleFeedback(by_type=dict(sorted(c.by_type.items())), score=c.score,
                                 negative=c.negative),
         verdict=verdict,

@@ -295,3 +295,20 @@ def test_analytics_need_the_events_read_scope(
     is_problem(client.get("/v1/analytics/feedback", headers=writer.headers), 403)
     is_problem(client.get("/v1/analytics/compare?a=model:x&b=model:y", headers=writer.headers),
                403)
+
+
+def test_the_workers_chore_refreshes_every_project(
+    app: Flask, client: FlaskClient, make_tenant: MakeTenant
+) -> None:
+    from workers.periodic import chores, refresh_rollups
+
+    one, two = make_tenant("one"), make_tenant("two")
+    post(client, one, [generation("g1")], [event(1, "accept", generation="g1")])
+    post(client, two, [generation("g2", created_at=(TODAY - timedelta(days=3)).isoformat())],
+         [event(2, "ignore", generation="g2")])
+    assert "rollups" in [c.chore for c in chores(app.extensions["winnow"].settings)]
+    assert refresh_rollups() == 2  # one day in each project
+    assert refresh_rollups() == 2  # rows of the last minutes are read again (late commits)
+    for tenant, kind in ((one, "accept"), (two, "ignore")):
+        body = client.get("/v1/analytics/feedback", headers=tenant.headers).get_json()
+        assert [g["events"] for g in body["groups"]] == [{kind: 1}]
