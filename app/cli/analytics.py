@@ -73,7 +73,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
 
 @click.group()
 def analytics() -> None:
-    """What users think of each model and prompt version (docs/analytics.md)."""
+    """Feedback per model and prompt version, B against A, dev-prod skew (docs/analytics.md)."""
 
 
 @analytics.command("feedback")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,9 +11,11 @@ from flask.testing import FlaskClient
 from app.config import Settings
 from tests.api.test_analytics import post, versions
 from tests.api.test_samples import DAY, population
+from tests.api.test_skew_api import NOW, eval_set, store_items
 from tests.conftest import MakeTenant
 from tests.helpers import Tenant
 from tests.integration.test_datasets_cli import winnow
+from tests.unit.test_skew import coding, support
 
 
 def test_feedback_and_compare_print_tables_after_refreshing(
@@ -89,3 +92,32 @@ def test_samples_show_and_verdict(settings: Settings, app: Flask, client: FlaskC
         assert result.exit_code != 0
         errors = [line for line in result.output.splitlines() if line.startswith("Error")]
         assert len(errors) == 1 and message in errors[0], result.output
+
+
+def test_skew_prints_each_feature_and_the_topics_production_lacks(
+    settings: Settings, app: Flask, client: FlaskClient, make_tenant: MakeTenant
+) -> None:
+    owner = make_tenant(scopes=("events:read", "items:read", "datasets:read", "datasets:write"))
+    eval_set(app, client, owner)
+    rng = random.Random(5)
+    store_items(app, owner, "prod", [coding(rng) if i % 10 < 7 else support(rng)
+                                     for i in range(200)], NOW)
+    result = winnow(settings, "analytics", "skew", "--project", owner.slug, "--dataset",
+                    "support-eval@1", "--since", "7d")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("support-eval@1 test (200 conversations) against production")
+    assert lines[0].endswith("(200): drift")
+    rows = {line.split()[0]: line.split()[1] for line in lines[2:] if line and
+            not line.startswith("under-covered")}
+    assert rows["content"] == rows["code_share"] == "drift"
+    assert set(rows) >= {"turns", "user_chars", "language", "typo_rate", "has_json"}
+    assert any(line.startswith("under-covered topic") for line in lines)
+    for args, message in [
+        (["--dataset", "nope"], "no dataset"),
+        (["--dataset", "support-eval", "--since", "2020-01-01", "--until", "2020-01-05"],
+         "production"),
+    ]:
+        result = winnow(settings, "analytics", "skew", "--project", owner.slug, *args)
+        errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+        assert result.exit_code != 0 and len(errors) == 1 and message in errors[0], result.output
