@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from statsmodels.stats.multitest import multipletests
 
 from app import manifest
 from app.dataset_files import SPLITS
@@ -344,6 +343,8 @@ def _compare_means(ta: Totals, tb: Totals, signals: SignalMap) -> list[MetricCom
 def _overall(metrics: list[MetricComparisonOut]) -> Any:
     tested = [m for m in metrics if m.p_value is not None]
     if tested:
+        from statsmodels.stats.multitest import multipletests  # heavy: see app.services.stats
+
         adjusted = multipletests([m.p_value for m in tested], alpha=0.05, method="holm")[1]
         for m, p in zip(tested, adjusted, strict=True):
             m.p_adjusted = float(p)

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import numpy as np
-from datasketch import HyperLogLog
 from sqlalchemy import and_, case, delete, distinct, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -57,8 +55,11 @@ RATINGS = tuple(sorted(RATING_SIGNALS))
 # Rows stored this long before a refresh are taken as committed (no transaction is that long).
 SETTLE = timedelta(minutes=5)
 SKETCH_PRECISION = 12  # 4,096 one-byte registers: about 1.6% error on merged user counts
+# datasketch (and numpy, scipy with it) load on first use: the web process needs them only when
+# an analytics query merges sketches (see app.services.stats).
 
 Dims = tuple[str | None, ...]
+EMPTY_SKETCH = bytes(1 << SKETCH_PRECISION)  # every register 0: no user
 
 
 def day_of(created_at: datetime | None, received_at: datetime) -> date:
@@ -176,6 +177,8 @@ def recompute_day(session: Session, project_id: int, day: date) -> int:
                                                  FeedbackRollup.day == day))
     start, end = day_bounds(day)
     in_day = and_(Generation.project_id == project_id, on_days(start, end))
+    from datasketch import HyperLogLog
+
     rows = {dims: _counts(day, project_id, dims, counts)
             for dims, counts in _generation_counts(session, in_day)}
     for dims, users in _users(session, in_day).items():
@@ -193,6 +196,9 @@ def recompute_day(session: Session, project_id: int, day: date) -> int:
 
 def merged_users(sketches: Sequence[bytes]) -> int:
     """Distinct users across rows (HyperLogLog union: the registers' maximum)."""
+    import numpy as np
+    from datasketch import HyperLogLog
+
     registers = np.zeros(1 << SKETCH_PRECISION, dtype=np.int8)
     for sketch in sketches:
         np.maximum(registers, np.frombuffer(sketch, dtype=np.int8), out=registers)
@@ -211,7 +217,7 @@ def _counts(day: date, project_id: int, dims: Dims, counts: Sequence[int]) -> di
         "generations": counts[0],
         **dict(zip(FLAGS, counts[1 : 1 + flags], strict=True)),
         "users": 0,
-        "users_sketch": HyperLogLog(p=SKETCH_PRECISION).reg.tobytes(),
+        "users_sketch": EMPTY_SKETCH,
         "events": {t: n for t, n in zip(EVENT_TYPES, types, strict=True) if n},
         "ratings": {str(v): n for v, n in zip(RATINGS, ratings, strict=True) if n},
         "verdicts": {},
