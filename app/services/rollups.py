@@ -13,6 +13,7 @@ whose generation has not arrived yet count once it does.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,6 +36,8 @@ from app.models import (
     SampleVerdict,
 )
 from app.models.base import utcnow
+
+log = logging.getLogger("winnow.rollups")
 
 # The generation's columns a rollup row is grouped by.
 DIMS = ("model_name", "model_version", "prompt_id", "prompt_version", "feature")
@@ -68,6 +71,8 @@ def day_of(created_at: datetime | None, received_at: datetime) -> date:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tzinfo=UTC)
+    if day == date.max:  # a client's created_at on 9999-12-31: no day after it
+        return start, datetime.max.replace(tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
@@ -120,8 +125,13 @@ def refresh_all(session: Session) -> list[Refreshed]:
     """Every project's rollups, one transaction each (the worker's chore)."""
     done = []
     for project_id in list(session.scalars(select(Project.id).order_by(Project.id))):
-        done.append(refresh(session, project_id))
-        session.commit()
+        try:
+            done.append(refresh(session, project_id))
+            session.commit()
+        except Exception as exc:  # one project's failure must not stop the others' rollups
+            session.rollback()
+            log.warning("rollup refresh of project %d failed (%s); will try again", project_id,
+                        type(exc).__name__)
     return done
 
 

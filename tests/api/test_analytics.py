@@ -312,3 +312,16 @@ def test_the_workers_chore_refreshes_every_project(
     for tenant, kind in ((one, "accept"), (two, "ignore")):
         body = client.get("/v1/analytics/feedback", headers=tenant.headers).get_json()
         assert [g["events"] for g in body["groups"]] == [{kind: 1}]
+
+
+def test_a_generation_on_the_last_day_of_the_calendar_is_rolled_up(
+    app: Flask, client: FlaskClient, tenant: Tenant
+) -> None:
+    post(client, tenant, [generation("far", created_at="9999-12-31T12:00:00Z")],
+         [event(1, "accept", generation="far")])
+    assert refresh(app, tenant).days == 1
+    body = client.get("/v1/analytics/feedback?since=9999-12-31&until=9999-12-31",
+                      headers=tenant.headers)
+    assert body.status_code == 400  # until is exclusive: an empty window
+    resp = client.get("/v1/samples?date=9999-12-31", headers={**tenant.headers})
+    assert resp.status_code in (200, 403)  # no 500 at the calendar's end

@@ -128,7 +128,9 @@ def test_no_raw_pii_in_database_logs_or_answers(
     call("GET", "/v1/events?limit=1000")
 
     database = without_random_ids(dump_database(app))
-    logs = "\n".join(r.getMessage() + " " + repr(r.args) for r in caplog.records)
+    # Arguments as logged, but not floats: an access line's duration (2.706656999886036 ms)
+    # once held a 5-digit postal code by chance.
+    logs = "\n".join(r.getMessage() + " " + repr(_not_floats(r.args)) for r in caplog.records)
     logs += caplog.text
     logs = without_random_ids(logs)
     api = without_random_ids("\n".join(answers))
@@ -144,3 +146,9 @@ def test_random_ids_are_taken_out_but_numbers_stay() -> None:
     cleaned = without_random_ids(dump)
     assert "8320789e" not in cleaned
     assert "4111111111111111" in cleaned and "20789" in cleaned
+
+
+def _not_floats(args: Any) -> Any:
+    if isinstance(args, tuple):
+        return tuple(a for a in args if not isinstance(a, float))
+    return args
