@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # good, a key the workers lack) is purged: the item ends `failed`, an event's text null.
     sealed_retention_hours: int = Field(default=7 * 24, ge=1, le=24 * 365)
 
+    # The console (issue 16). Signs its session cookie and CSRF tokens; unset, a key is derived
+    # from the encryption key, which every process already shares.
+    secret_key: SecretStr | None = None
+    # A console session ends after this long without a request, and in any case after the
+    # maximum; signing out or revoking the key ends it at once.
+    console_idle_minutes: int = Field(default=12 * 60, ge=1, le=30 * 24 * 60)
+    console_max_hours: int = Field(default=7 * 24, ge=1, le=365 * 24)
+
     # Annotation (issue 4). Unset URL: no Label Studio, accepted items stay `accepted`.
     label_studio_url: str | None = None
     label_studio_token: SecretStr | None = None

@@ -18,6 +18,7 @@ from app.api.errors import register_error_handlers
 from app.api.http import register_http
 from app.api.ratelimit import init_rate_limits
 from app.api.request import close_request_session
+from app.console import register_console
 from app.logs import escape_every_record, init_access_log
 from app.runtime import Runtime
 
@@ -44,4 +45,5 @@ def create_app(runtime: Runtime, **overrides: Any) -> Flask:
     init_rate_limits(app, settings)
     register_error_handlers(app)
     register_blueprints(app)
+    register_console(app)  # the web console at /, after the API's routes
     return app

@@ -2,6 +2,7 @@
 
 from app.models.annotation import Annotation, LabelStudioProject
 from app.models.base import Base
+from app.models.console import ConsoleSession
 from app.models.dataset import Dataset, DatasetGroup, DatasetVersion, Erasure
 from app.models.event import Event
 from app.models.generation import Generation
@@ -15,6 +16,7 @@ __all__ = [
     "Annotation",
     "ApiKey",
     "Base",
+    "ConsoleSession",
     "Dataset",
     "DatasetGroup",
     "DatasetVersion",

@@ -8,6 +8,8 @@ key, since every API process and worker must share it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Sequence
 from functools import cache
@@ -34,15 +36,24 @@ def _key_file(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def cipher(settings: Settings) -> MultiFernet:
+def _keys(settings: Settings) -> str:
     if settings.encryption_key is not None:
-        keys = settings.encryption_key.get_secret_value()
-    elif settings.embedded:
-        keys = _key_file(settings.data_dir)
-    else:
-        raise KeyMissing("WINNOW_ENCRYPTION_KEY is not set: with Redis configured, every "
-                         "process must share one key (make one with `winnow keys encryption-key`)")
-    return _cipher(keys)
+        return settings.encryption_key.get_secret_value()
+    if settings.embedded:
+        return _key_file(settings.data_dir)
+    raise KeyMissing("WINNOW_ENCRYPTION_KEY is not set: with Redis configured, every "
+                     "process must share one key (make one with `winnow keys encryption-key`)")
+
+
+def cipher(settings: Settings) -> MultiFernet:
+    return _cipher(_keys(settings))
+
+
+def derived_secret(settings: Settings, purpose: str) -> bytes:
+    """A secret for `purpose` (the console's cookie signing), from the first encryption key:
+    every process shares that key already. Rotating it signs every console user out."""
+    first = next(k.strip() for k in _keys(settings).split(",") if k.strip())
+    return hmac.new(first.encode(), f"winnow:{purpose}".encode(), hashlib.sha256).digest()
 
 
 @cache
