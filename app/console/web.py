@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request
 from flask import session as cookie
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SID = "sid"  # the console session token, inside Flask's signed cookie
+API_PATHS = ("/v1/", "/healthz", "/readyz")  # no cookie session there
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,17 @@ NAV = (
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed cookie, marked Secure when the request came over https."""
+    """Flask's signed cookie for the console's pages only (the API takes bearer keys), marked
+    Secure when the request came over https."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PATHS):
+            return None  # a null session: the API neither reads nor writes the cookie
+        try:
+            _ensure_secret(app)
+        except Problem:
+            return None  # the page's before_request answers 503, saying what to configure
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(request.is_secure or app.config.get("SESSION_COOKIE_SECURE"))
@@ -87,13 +99,12 @@ def runtime_settings(app: Flask) -> Any:
     return app.extensions["winnow"].settings
 
 
-def _ensure_secret() -> None:
+def _ensure_secret(app: Flask) -> None:
     """The cookie-signing key, on the first console request (a process that serves none needs
     no key): WINNOW_SECRET_KEY, else derived from the encryption key."""
-    app = current_app
     if app.secret_key:
         return
-    settings = runtime().settings
+    settings = runtime_settings(app)
     if settings.secret_key is not None:
         app.secret_key = settings.secret_key.get_secret_value()
         return
@@ -119,7 +130,7 @@ def _idle_and_max() -> tuple[Any, Any]:
 
 @bp.before_request
 def _load_signer() -> None:
-    _ensure_secret()
+    _ensure_secret(current_app)
     if request.method == "POST":
         csrf.protect()
     token = cookie.get(SID)
