@@ -343,9 +343,7 @@ def _compare_means(ta: Totals, tb: Totals, signals: SignalMap) -> list[MetricCom
 def _overall(metrics: list[MetricComparisonOut]) -> Any:
     tested = [m for m in metrics if m.p_value is not None]
     if tested:
-        from statsmodels.stats.multitest import multipletests  # heavy: see app.services.stats
-
-        adjusted = multipletests([m.p_value for m in tested], alpha=0.05, method="holm")[1]
+        adjusted = stats.holm([m.p_value for m in tested if m.p_value is not None])
         for m, p in zip(tested, adjusted, strict=True):
             m.p_adjusted = float(p)
     seen = {m.verdict for m in metrics

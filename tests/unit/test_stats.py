@@ -116,3 +116,15 @@ def test_means_with_one_value_have_no_interval() -> None:
     assert stats.mean(moments([1.0])).interval is None
     c = stats.compare_means(moments([1.0]), moments([0.0, 1.0]))
     assert c.verdict == "not enough data" and c.needed_a > 0
+
+
+def test_holm_matches_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = random.Random(11)
+    for size in (1, 2, 5, 8):
+        for _ in range(20):
+            ps = [rng.random() ** 3 for _ in range(size)]
+            expected = multipletests(ps, alpha=0.05, method="holm")[1]
+            assert stats.holm(ps) == pytest.approx(list(expected), abs=1e-12)
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
