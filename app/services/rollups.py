@@ -106,14 +106,19 @@ def refresh(session: Session, project_id: int) -> Refreshed:
     else:
         e_seen, e_days = _new_events(session, project_id, mark.events_seen, started)
         days |= e_days
-    dirty = list(session.scalars(
-        select(RollupDirty.day).where(RollupDirty.project_id == project_id)))
+    dirty: dict[date, datetime] = {
+        day: marked_at for day, marked_at in session.execute(
+            select(RollupDirty.day, RollupDirty.marked_at).where(
+                RollupDirty.project_id == project_id))}
     days |= set(dirty)
     for day in sorted(days):
         recompute_day(session, project_id, day)
-    if dirty:
-        session.execute(delete(RollupDirty).where(RollupDirty.project_id == project_id,
-                                                  RollupDirty.day.in_(dirty)))
+    for day, marked_at in dirty.items():
+        # Only the mark this refresh read: a day marked again meanwhile (a later marked_at)
+        # stays dirty for the next refresh.
+        session.execute(delete(RollupDirty).where(
+            RollupDirty.project_id == project_id, RollupDirty.day == day,
+            RollupDirty.marked_at == marked_at))
     mark.generations_seen = g_seen
     mark.events_seen = e_seen
     mark.refreshed_at = started
@@ -152,12 +157,18 @@ def as_of(session: Session, project_id: int) -> datetime | None:
 
 def mark_days(session: Session, project_id: int, days: Iterable[date]) -> None:
     """Days to recompute at the next refresh (rows deleted or changed in place)."""
-    wanted = set(days)
+    wanted = sorted(set(days))
     if not wanted:
         return
-    known = set(session.scalars(select(RollupDirty.day).where(
-        RollupDirty.project_id == project_id, RollupDirty.day.in_(wanted))))
-    session.add_all(RollupDirty(project_id=project_id, day=d) for d in wanted - known)
+    # An upsert: two marks of one day at once do not collide, and a mark of a day already
+    # dirty moves its marked_at on, so a refresh running meanwhile leaves it dirty.
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = upsert(RollupDirty).values(
+        [{"project_id": project_id, "day": d, "marked_at": now} for d in wanted])
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["project_id", "day"], set_={"marked_at": statement.excluded.marked_at}))
     session.flush()
 
 
@@ -178,7 +189,11 @@ def days_of_user(session: Session, project_id: int, user_id: str) -> set[date]:
     theirs = select(g.created_at, g.received_at).join(
         Event, and_(Event.project_id == g.project_id, Event.generation_ref == g.external_id)
     ).where(g.project_id == project_id, Event.user_id == user_id)
-    return {day_of(c, r) for query in (mine, theirs) for c, r in session.execute(query)}
+    # Verdicts on the user's items count on the day of the item's generation, whoever's it is.
+    items = select(g.created_at, g.received_at).join(
+        Item, and_(Item.project_id == g.project_id, Item.generation_ref == g.external_id)
+    ).where(g.project_id == project_id, Item.user_id == user_id)
+    return {day_of(c, r) for query in (mine, theirs, items) for c, r in session.execute(query)}
 
 
 def recompute_day(session: Session, project_id: int, day: date) -> int:
@@ -191,14 +206,19 @@ def recompute_day(session: Session, project_id: int, day: date) -> int:
 
     rows = {dims: _counts(day, project_id, dims, counts)
             for dims, counts in _generation_counts(session, in_day)}
+    # Each query reads its own snapshot under READ COMMITTED: a generation stored between them
+    # is skipped here, and its day recomputed at the next refresh (its id is new).
     for dims, users in _users(session, in_day).items():
+        if dims not in rows:
+            continue
         sketch = HyperLogLog(p=SKETCH_PRECISION)
         for user in users:
             sketch.update(user.encode())
         rows[dims]["users"] = len(users)
         rows[dims]["users_sketch"] = sketch.reg.tobytes()
     for dims, verdict, count in _verdicts(session, in_day):
-        rows[dims]["verdicts"][verdict] = count
+        if dims in rows:
+            rows[dims]["verdicts"][verdict] = count
     if rows:
         session.execute(insert(FeedbackRollup), list(rows.values()))
     return len(rows)

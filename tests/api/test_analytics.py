@@ -325,3 +325,30 @@ def test_a_generation_on_the_last_day_of_the_calendar_is_rolled_up(
     assert body.status_code == 400  # until is exclusive: an empty window
     resp = client.get("/v1/samples?date=9999-12-31", headers={**tenant.headers})
     assert resp.status_code in (200, 403)  # no 500 at the calendar's end
+
+
+def test_a_day_marked_again_during_a_refresh_stays_dirty(
+    app: Flask, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second process marking the day while this refresh recomputes it cannot be staged
+    between two statements of one refresh for real: the mark is made from inside the
+    recompute (a stand-in for that process)."""
+    day = TODAY.date()
+    with app.extensions["winnow"].db.session() as session:
+        rollups.refresh(session, tenant.project_id)
+        rollups.mark_days(session, tenant.project_id, [day])
+        rollups.mark_days(session, tenant.project_id, [day])  # twice: an upsert, no collision
+    real = rollups.recompute_day
+
+    def recompute_and_mark_meanwhile(session: Any, project_id: int, d: Any) -> int:
+        written = real(session, project_id, d)
+        rollups.mark_days(session, project_id, [d])
+        return written
+
+    monkeypatch.setattr(rollups, "recompute_day", recompute_and_mark_meanwhile)
+    with app.extensions["winnow"].db.session() as session:
+        assert rollups.refresh(session, tenant.project_id).days == 1
+    monkeypatch.setattr(rollups, "recompute_day", real)
+    with app.extensions["winnow"].db.session() as session:
+        assert rollups.refresh(session, tenant.project_id).days == 1  # still dirty: again
+        assert rollups.refresh(session, tenant.project_id).days == 0

@@ -210,3 +210,25 @@ def test_verdicts_select_a_dataset(app: Flask, client: FlaskClient, owner: Tenan
     build(app, client, owner, "disliked", "people's bad verdicts")
     m = manifest(client, owner, "disliked", 1)
     assert set().union(*(ids(m, s) for s in ("train", "validation", "test"))) == {"c-3"}
+
+
+def test_erasing_a_user_takes_their_verdicts_out_of_the_rollups(
+    app: Flask, client: FlaskClient, owner: Tenant, make_tenant: MakeTenant
+) -> None:
+    # The items are user u's; their generations are nobody's and u reacted to none of them:
+    # the verdicts still count on the generations' day until u is erased.
+    population(app, client, owner, {"v1": 2}, {})
+    client.post(f"/v1/samples/{DAY.isoformat()}/item-i-v1-0/verdict", json={"verdict": "good"},
+                headers=owner.headers)
+    refresh(app, owner)
+
+    def verdicts() -> dict[str, int]:
+        groups = client.get("/v1/analytics/feedback?since=7d", headers=owner.headers).get_json()
+        return dict(groups["groups"][0]["verdicts"])
+
+    assert verdicts() == {"good": 1}
+    admin = make_tenant(scopes=("admin",))
+    resp = client.delete("/v1/users/u", headers=admin.headers)
+    assert resp.status_code in (200, 202), resp.get_data(as_text=True)
+    refresh(app, owner)
+    assert verdicts() == {}
