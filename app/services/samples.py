@@ -41,6 +41,16 @@ from app.services.reactions import feedback_of
 NEW_PROMPT_DAYS = 7
 NEW_PROMPT_WEIGHT = 3.0
 MAX_SIZE = 500
+# The failure modes a verdict may name: the Label Studio review's choices (stored key, label),
+# so a sample verdict and an annotation count the same way in datasets and analytics.
+FAILURE_MODES = (
+    ("hallucination", "Hallucination"),
+    ("wrong_or_incomplete", "Wrong or incomplete"),
+    ("off_topic", "Off-topic"),
+    ("unsafe", "Unsafe"),
+    ("format", "Format"),
+    ("other", "Other"),
+)
 
 
 @dataclass(frozen=True)
@@ -227,3 +237,9 @@ def record_verdict(session: Session, project_id: int, day: date, item_id: str,
         rollups.mark_days(session, project_id, [counted_on])
     return verdict_out(verdict, item.external_id)
 
+
+
+def verdict_of(session: Session, item: Item) -> VerdictOut | None:
+    """The item's sample verdict, if someone gave one."""
+    verdict = session.scalar(select(SampleVerdict).where(SampleVerdict.item_id == item.id))
+    return verdict_out(verdict, item.external_id) if verdict is not None else None
