@@ -117,6 +117,12 @@ class CompareOut(BaseModel):
     metrics: list[MetricComparisonOut]
 
 
+class SkewBinOut(BaseModel):
+    label: str = Field(description="A numeric bin as an interval (`(a, b]`), else the value.")
+    reference: float = Field(description="The split's share in this bin.")
+    production: float = Field(description="Production's share in this bin.")
+
+
 class FeatureSkewOut(BaseModel):
     name: str = Field(description="turns, user_chars, assistant_chars, code_share, typo_rate, "
                       "placeholder_density, has_json, has_lists, language or content.")
@@ -134,6 +140,10 @@ class FeatureSkewOut(BaseModel):
     value: float | None = Field(
         description="Content: production's share in clusters the split barely has.")
     note: str | None
+    bins: list[SkewBinOut] = Field(
+        default_factory=list, description="The bins PSI is computed over (numeric: the split's "
+        "deciles; binary: no, yes; language: its codes), each side's share; content: none "
+        "(see `clusters`).")
 
 
 class ClusterSkewOut(BaseModel):

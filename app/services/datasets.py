@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +20,15 @@ from app import manifest
 from app.dataset_files import FORMATS, SPLITS
 from app.feedback import SignalMap
 from app.jobs import BUILD, LIVE_STATES, JobQueue, new_job_id
-from app.models import Annotation, Dataset, DatasetGroup, DatasetVersion, Event, Item
+from app.models import (
+    Annotation,
+    Dataset,
+    DatasetGroup,
+    DatasetVersion,
+    Erasure,
+    Event,
+    Item,
+)
 from app.models.base import utcnow
 from app.payloads.datasets import (
     AnnotationOut,
@@ -404,3 +412,30 @@ def _item_lineage(
     ]
     return ItemLineage(item=item_detail(session, item, signals), generation=generation,
                        events=events, annotations=annotations, withheld=withheld)
+
+
+def version_head(store: Store, project: str, dataset: Dataset, v: DatasetVersion) -> Any:
+    """A ready version's manifest head: per split its label tallies and files (sha256, bytes,
+    records), and the erasures that rewrote it; the item lists are not read."""
+    return manifest.read_head(store, project, dataset.name, v.number)
+
+
+def erasure_states(session: Session, project_id: int, ids: Iterable[int]) -> dict[int, str]:
+    """The state (pending, done) of the project's erasures among `ids`, as manifests name
+    them; an id not in the project is left out."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Erasure.id, Erasure.state).where(
+        Erasure.project_id == project_id, Erasure.id.in_(wanted)))
+    return {erasure_id: state for erasure_id, state in rows}
+
+
+def ready_versions(session: Session, project_id: int) -> list[tuple[str, int]]:
+    """Every ready version of the project's datasets as (name, number): by name, newest
+    first (what a report on a chosen version offers)."""
+    return [(name, number) for name, number in session.execute(
+        select(Dataset.name, DatasetVersion.number)
+        .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+        .where(Dataset.project_id == project_id, DatasetVersion.state == "ready")
+        .order_by(Dataset.name, DatasetVersion.number.desc()))]

@@ -124,10 +124,15 @@ def list_keys(session: Session, project: Project) -> list[ApiKey]:
                                 .order_by(ApiKey.id)))
 
 
-def revoke_key(session: Session, prefix: str) -> ApiKey:
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+def revoke_key(session: Session, prefix: str, project_id: int | None = None) -> ApiKey:
+    """Revoke by prefix; with `project_id` (the console's admin), only a key of that project:
+    another project's prefix is not found, as if it did not exist."""
+    query = select(ApiKey).where(ApiKey.prefix == prefix)
+    if project_id is not None:
+        query = query.where(ApiKey.project_id == project_id)
+    key = session.scalar(query)
     if key is None:
-        raise NotFound(f"no API key with prefix {prefix!r}")
+        raise NotFound(f"no API key with prefix {prefix[:40]!r}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.feedback import EVENT_TYPES, RATING_SIGNALS, SignalMap
+from app.feedback import EVENT_TYPES, RATING_SIGNALS, Signal, SignalMap
 from app.models import Project
 from app.payloads.taxonomy import SignalOverridesIn
 from app.services.errors import Invalid, NotFound
@@ -56,3 +57,23 @@ def set_signal_overrides(project: Project, overrides: SignalOverridesIn) -> Sign
     empty = not overrides.types and not overrides.ratings
     project.signal_map = None if empty else overrides.model_dump(mode="json")
     return signal_map(project)
+
+
+def parse_overrides(types: Mapping[str, str], ratings: Mapping[str, str]) -> SignalOverridesIn:
+    """Overrides from a form's fields ({event type or rating value: signal name}; an empty
+    value keeps the default). Raises Invalid naming the first bad field."""
+    signals = {s.value for s in Signal}
+    chosen: dict[str, dict[str, str]] = {"types": {}, "ratings": {}}
+    for part, fields, known in (("types", types, set(EVENT_TYPES)),
+                                ("ratings", ratings, {str(r) for r in RATING_SIGNALS})):
+        for name, value in fields.items():
+            if name not in known:
+                raise Invalid(f"unknown {'event type' if part == 'types' else 'rating'} "
+                              f"{name[:40]!r}")
+            if not value:
+                continue
+            if value not in signals:
+                raise Invalid(f"{name}: {value[:40]!r} is not a signal; one of "
+                              f"{', '.join(s.value for s in Signal)}")
+            chosen[part][name] = value
+    return SignalOverridesIn.model_validate(chosen)

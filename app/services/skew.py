@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -100,6 +100,15 @@ class Features:
 
 
 @dataclass(frozen=True)
+class SkewBin:
+    """One bin PSI is computed over, with each side's share of it (what a chart draws)."""
+
+    label: str
+    reference: float
+    production: float
+
+
+@dataclass(frozen=True)
 class FeatureSkew:
     name: str
     kind: Kind
@@ -111,6 +120,7 @@ class FeatureSkew:
     production: dict[str, float]
     value: float | None = None  # content only: production share in under-covered clusters
     note: str | None = None
+    bins: tuple[SkewBin, ...] = ()  # content: none (its clusters are the report's)
 
 
 @dataclass(frozen=True)
@@ -269,12 +279,42 @@ def decile_edges(reference: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _histograms(
     ref: NDArray[np.float64], prod: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
     edges = decile_edges(ref)
     bins = len(edges) + 1
     ref_bins = np.searchsorted(edges, ref, side="left")  # bin i is (edge[i-1], edge[i]]
     prod_bins = np.searchsorted(edges, prod, side="left")
-    return np.bincount(ref_bins, minlength=bins), np.bincount(prod_bins, minlength=bins)
+    return (edges, np.bincount(ref_bins, minlength=bins),
+            np.bincount(prod_bins, minlength=bins))
+
+
+def _edge(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _bin_labels(edges: NDArray[np.float64], lowest: float) -> list[str]:
+    """`≤ a`, `(a, b]`, …, `> z`: the right-closed intervals of `_histograms` (the bin below
+    the reference minimum, when `decile_edges` adds it, reads `< min`, the next `= min` or
+    `[min, b]`)."""
+    inner = [f"({_edge(lo)}, {_edge(hi)}]" for lo, hi in pairwise(edges)]
+    labels = [f"≤ {_edge(edges[0])}", *inner, f"> {_edge(edges[-1])}"]
+    if edges[0] < lowest:
+        labels[0] = f"< {_edge(lowest)}"
+        if len(edges) == 1:
+            labels[1] = f"≥ {_edge(lowest)}"
+        elif edges[1] == lowest:
+            labels[1] = f"= {_edge(lowest)}"
+        else:
+            labels[1] = f"[{_edge(lowest)}, {_edge(edges[1])}]"
+    return labels
+
+
+def _bins(labels: Sequence[str], ref_counts: ArrayLike, prod_counts: ArrayLike
+          ) -> tuple[SkewBin, ...]:
+    ref = np.asarray(ref_counts, dtype=float)
+    prod = np.asarray(prod_counts, dtype=float)
+    return tuple(SkewBin(label, float(r / ref.sum()), float(p / prod.sum()))
+                 for label, r, p in zip(labels, ref, prod, strict=True))
 
 
 def _chance_note(bins: int, n_ref: int, n_prod: int) -> str | None:
@@ -286,7 +326,7 @@ def _chance_note(bins: int, n_ref: int, n_prod: int) -> str | None:
 
 
 def numeric_skew(name: str, ref: NDArray[np.float64], prod: NDArray[np.float64]) -> FeatureSkew:
-    ref_counts, prod_counts = _histograms(ref, prod)
+    edges, ref_counts, prod_counts = _histograms(ref, prod)
     value = psi(ref_counts, prod_counts)
     with warnings.catch_warnings():  # ties: scipy falls back to the asymptotic p-value, fine
         warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
@@ -302,6 +342,7 @@ def numeric_skew(name: str, ref: NDArray[np.float64], prod: NDArray[np.float64])
         reference={"mean": float(ref.mean()), "median": float(np.median(ref))},
         production={"mean": float(prod.mean()), "median": float(np.median(prod))},
         note=_chance_note(used, len(ref), len(prod)),
+        bins=_bins(_bin_labels(edges, float(ref.min())), ref_counts, prod_counts),
     )
 
 
@@ -318,6 +359,7 @@ def binary_skew(name: str, ref: NDArray[np.bool_], prod: NDArray[np.bool_]) -> F
         status=status_of(value),
         reference={"share": float(ref.mean())},
         production={"share": float(prod.mean())},
+        bins=_bins(("no", "yes"), ref_counts, prod_counts),
     )
 
 
@@ -344,6 +386,7 @@ def categorical_skew(name: str, ref: Sequence[str], prod: Sequence[str]) -> Feat
         reference={c: n / len(ref) for c, n in zip(names, ref_counts, strict=True)},
         production={c: n / len(prod) for c, n in zip(names, prod_counts, strict=True)},
         note=_chance_note(len(names), len(ref), len(prod)),
+        bins=_bins(names, ref_counts, prod_counts),
     )
 
 
