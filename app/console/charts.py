@@ -154,9 +154,12 @@ def bar_chart(chart_id: str, title: str, labels: Sequence[str],
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" height="{h:.1f}" '
                        f'fill="{colour(s)}"><title>{escape(f"{name}, {label}: {fmt(v)}")}'
                        '</title></rect>')
-        if n_groups <= 12:
+        # Every label when they fit, else every other (the page's table has them all).
+        every = 1 if group_w >= 70 else 2
+        if g % every == 0:
             cx = LEFT + g * group_w + group_w / 2
+            text = label if len(label) <= 16 else label[:15] + "…"
             out.append(f'<text x="{cx:.1f}" y="{HEIGHT - 12}" text-anchor="middle">'
-                       f'{escape(label[:12])}</text>')
+                       f'{escape(text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
