@@ -44,7 +44,7 @@ def up(host: str | None, port: int | None, slug: str) -> None:
     host = host or settings.host
     port = port if port is not None else settings.port
     click.echo(f"Winnow is up on http://{host}:{port} (project '{slug}')")
-    click.echo(f"  console:  http://{host}:{port}/ (sign in with an API key)")
+    click.echo(f"  console:  http://{host}:{port}/ (open it, sign in with the key)")
     click.echo(f"  database: {db.engine.url.render_as_string(hide_password=True)}")
     queue = f"RQ on {settings.redis_url}" if settings.redis_url else "in-process"
     click.echo(f"  queue:    {queue}")
