@@ -12,8 +12,9 @@ hold the item ("e" eval, "f" fine-tune, in manifest order); the digest changes w
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -100,3 +101,33 @@ def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
     for split, entries in manifest.get("items", {}).items():
         for entry in entries:
             yield split, entry[0], entry[1], entry[2]
+
+
+# Parsed item lists of recently read manifests, for the pages that look items up in them (an
+# item's lineage, a diff): a version's manifest changes only when erasure rewrites it, which
+# changes its stamp. Bounded by entries held, not manifests: a million-item version is one.
+INDEX_ENTRIES = 2_000_000
+_index: OrderedDict[tuple[str, tuple[Any, ...]], dict[str, tuple[str, str, str]]] = OrderedDict()
+_index_lock = threading.Lock()
+
+
+def item_index(store: Store, project: str, name: str,
+               number: int) -> Mapping[str, tuple[str, str, str]]:
+    """{example id: (split, digest, flags)} of a version's items, cached while its manifest is
+    unchanged (read-only: do not modify)."""
+    path = key(store, project, name, number)
+    cache_key = (path, store.stamp(path))
+    with _index_lock:
+        found = _index.get(cache_key)
+        if found is not None:
+            _index.move_to_end(cache_key)
+            return found
+    index = {example: (split, digest, flags)
+             for split, example, digest, flags in item_entries(read(store, project, name, number))}
+    with _index_lock:
+        _index[cache_key] = index
+        held = sum(len(v) for v in _index.values())
+        while held > INDEX_ENTRIES and len(_index) > 1:
+            _, dropped = _index.popitem(last=False)
+            held -= len(dropped)
+    return index

@@ -62,6 +62,12 @@ class Store:
     def size(self, key: str) -> int:
         return int(self.fs.size(key))
 
+    def stamp(self, key: str) -> tuple[Any, ...]:
+        """What changes when the file at `key` is rewritten (size, and mtime or ETag)."""
+        info = self.fs.info(key)
+        return (info.get("size"), info.get("mtime") or info.get("LastModified")
+                or info.get("ETag") or info.get("created"))
+
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(key))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -298,29 +298,30 @@ def data_file(
     return StoredFile(key, entry["sha256"], int(entry["bytes"]))
 
 
-def _entries(store: Store, project: str, dataset: Dataset,
-             v: DatasetVersion) -> Iterator[tuple[str, str, str, str]]:
-    return manifest.item_entries(manifest.read(store, project, dataset.name, v.number))
-
-
 def diff(store: Store, project: str, dataset: Dataset, a: DatasetVersion,
          b: DatasetVersion) -> DiffOut:
-    old = {(s, i): d for s, i, d, _ in _entries(store, project, dataset, a)}
-    new = {(s, i): d for s, i, d, _ in _entries(store, project, dataset, b)}
+    old = manifest.item_index(store, project, dataset.name, a.number)
+    new = manifest.item_index(store, project, dataset.name, b.number)
+    before: dict[str, dict[str, str]] = {s: {} for s in SPLITS}
+    after: dict[str, dict[str, str]] = {s: {} for s in SPLITS}
+    for side, index in ((before, old), (after, new)):
+        for example, (split, digest, _) in index.items():
+            if split in side:
+                side[split][example] = digest
     splits = {}
     summary = {}
     for split in SPLITS:
-        before = {i: d for (s, i), d in old.items() if s == split}
-        after = {i: d for (s, i), d in new.items() if s == split}
-        added = sorted(after.keys() - before.keys())
-        removed = sorted(before.keys() - after.keys())
-        changed = sorted(i for i in after.keys() & before.keys() if after[i] != before[i])
+        was, now = before[split], after[split]
+        both = now.keys() & was.keys()
+        added = sorted(now.keys() - was.keys())
+        removed = sorted(was.keys() - now.keys())
+        changed = sorted(i for i in both if now[i] != was[i])
         splits[split] = SplitDiff(added=added, removed=removed, changed=changed)
         summary[split] = {
             "added": len(added),
             "removed": len(removed),
             "changed": len(changed),
-            "unchanged": len(after.keys() & before.keys()) - len(changed),
+            "unchanged": len(both) - len(changed),
         }
     return DiffOut(
         dataset=dataset.name,
@@ -355,10 +356,9 @@ def lineage(
     else:
         ids = [example_id]
         files = []
-    where: dict[str, tuple[str, str]] = {}
-    for split, item_id, _, flags in _entries(store, project, dataset, v):
-        if item_id in ids:
-            where[item_id] = (split, flags)
+    index = manifest.item_index(store, project, dataset.name, v.number)
+    where = {item_id: (index[item_id][0], index[item_id][2]) for item_id in ids
+             if item_id in index}
     if len(where) != len(ids):
         raise NotFound(f"no example {example_id[:200]!r} in version {v.number} of {dataset.name!r}")
     split, flags = where[ids[0]]

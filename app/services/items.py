@@ -293,10 +293,9 @@ def included_in(session: Session, store: Store, project: str, project_id: int,
         for v in versions[:per_dataset]:
             checked += 1
             try:
-                entries = manifest.item_entries(manifest.read(store, project, dataset.name,
-                                                              v.number))
-                hit = next(((split, flags) for split, ext, _, flags in entries
-                            if ext == external_id), None)
+                entry = manifest.item_index(store, project, dataset.name, v.number).get(
+                    external_id)
+                hit = (entry[0], entry[2]) if entry is not None else None
             except OSError:
                 continue  # a purged or unreadable version: nothing to show of it
             if hit is not None:

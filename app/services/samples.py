@@ -13,12 +13,14 @@ whose prompt version first appeared in the 7 days up to the date weighs 3.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.feedback import SignalMap
@@ -152,8 +154,40 @@ def _weight(c: Candidate) -> float:
     return NEW_PROMPT_WEIGHT if c.new_prompt else 1.0
 
 
-def daily_sample(session: Session, project_id: int, day: date, size: int,
-                 signals: SignalMap) -> SampleOut:
+@dataclass(frozen=True)
+class Draw:
+    population: int
+    strata: list[StratumOut]
+    drawn: list[Candidate]
+
+
+# Drawing a day's sample reads the feedback of every item that day (a few thousand on a busy
+# day: half a second on PostgreSQL), and a person steps through it item by item. A draw is kept
+# per project, day, size and taxonomy while the day's population is unchanged, for at most
+# DRAW_TTL (so feedback that arrives later reorders it within a minute); verdicts and text are
+# read fresh on every call.
+DRAW_TTL = timedelta(seconds=60)
+_draws: OrderedDict[tuple[Any, ...], tuple[datetime, tuple[Any, ...], Draw]] = OrderedDict()
+_draws_lock = threading.Lock()
+
+
+def _population_stamp(session: Session, project_id: int, day: date) -> tuple[Any, ...]:
+    start, end = rollups.day_bounds(day)
+    row = session.execute(select(func.count(), func.max(Item.id), func.max(Item.received_at)).where(
+        Item.project_id == project_id, Item.state.in_(ACCEPTED_STATES),
+        Item.received_at >= start, Item.received_at < end)).one()
+    return tuple(row)
+
+
+def draw(session: Session, project_id: int, day: date, size: int,
+         signals: SignalMap) -> Draw:
+    key = (str(session.get_bind().url), project_id, day, size, repr(signals.as_dict()))
+    stamp = _population_stamp(session, project_id, day)
+    now = utcnow()
+    with _draws_lock:
+        kept = _draws.get(key)
+        if kept is not None and kept[1] == stamp and now - kept[0] < DRAW_TTL:
+            return kept[2]
     found = candidates(session, project_id, day, signals)
     strata: dict[str, list[Candidate]] = {}
     for c in found:
@@ -163,6 +197,20 @@ def daily_sample(session: Session, project_id: int, day: date, size: int,
     seats = allocate(strata, size)
     drawn = sorted((c for s, cs in strata.items() for c in cs[: seats[s]]),
                    key=lambda c: c.order)
+    out = Draw(len(found), [StratumOut(stratum=s, population=len(cs),
+                                       negative=sum(c.negative for c in cs), sampled=seats[s])
+                            for s, cs in sorted(strata.items())], drawn)
+    with _draws_lock:
+        _draws[key] = (now, stamp, out)
+        while len(_draws) > 256:
+            _draws.popitem(last=False)
+    return out
+
+
+def daily_sample(session: Session, project_id: int, day: date, size: int,
+                 signals: SignalMap) -> SampleOut:
+    found = draw(session, project_id, day, size, signals)
+    drawn = found.drawn
     verdicts = _verdicts(session, [c.item.id for c in drawn])
     texts: dict[int, list[Any] | None] = {}
     for start in range(0, len(drawn), 500):
@@ -170,9 +218,7 @@ def daily_sample(session: Session, project_id: int, day: date, size: int,
             Item.id.in_([c.item.id for c in drawn[start : start + 500]])))
         texts.update((item_id, redacted) for item_id, redacted in rows)
     return SampleOut(
-        date=day, size=size, population=len(found),
-        strata=[StratumOut(stratum=s, population=len(cs), negative=sum(c.negative for c in cs),
-                           sampled=seats[s]) for s, cs in sorted(strata.items())],
+        date=day, size=size, population=found.population, strata=found.strata,
         items=[_item_out(c, texts.get(c.item.id), verdicts.get(c.item.id)) for c in drawn],
     )
 

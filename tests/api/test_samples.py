@@ -232,3 +232,21 @@ def test_erasing_a_user_takes_their_verdicts_out_of_the_rollups(
     assert resp.status_code in (200, 202), resp.get_data(as_text=True)
     refresh(app, owner)
     assert verdicts() == {}
+
+
+def test_a_kept_draw_follows_new_items_at_once_and_new_feedback_within_its_ttl(
+    app: Flask, client: FlaskClient, owner: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import samples as service
+
+    population(app, client, owner, {"v1": 3}, {})
+    first = [i["item_id"] for i in sample(client, owner, 10)["items"]]
+    population(app, client, owner, {"v1": 1}, {}, prefix="late")  # a new item that day
+    second = [i["item_id"] for i in sample(client, owner, 10)["items"]]
+    assert len(second) == len(first) + 1 and "item-late-v1-0" in second
+    # Feedback alone does not change the population: the kept draw serves until its TTL ends.
+    post(client, owner, [], [event(f"late-{i}", kind, generation="i-v1-2")
+                             for i, kind in enumerate(("regenerate", "thumbs_down", "flag"))])
+    assert [i["item_id"] for i in sample(client, owner, 10)["items"]] == second
+    monkeypatch.setattr(service, "DRAW_TTL", timedelta(0))
+    assert sample(client, owner, 10)["items"][0]["item_id"] == "item-i-v1-2"  # negative first
