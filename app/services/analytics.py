@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import manifest
@@ -22,6 +24,7 @@ from app.dataset_files import SPLITS
 from app.db import chunks
 from app.feedback import EVENT_TYPES, RANK, RATING, SignalMap
 from app.models import FeedbackRollup, Item, Project
+from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
 from app.models.sample import VERDICTS
 from app.payloads.analytics import (
@@ -403,12 +406,41 @@ def skew(session: Session, store: Store, project: Project, dataset_ref: str, spl
                                    ready=True)
     if split not in SPLITS:
         raise BadQuery(f"no split {split[:40]!r}: one of {', '.join(SPLITS)}", "split")
-    entries = manifest.item_entries(manifest.read(store, project.slug, dataset.name,
-                                                  version.number))
-    in_split = sorted({item_id for s, item_id, _, _ in entries if s == split})
-    reference = _conversations(session, project.id, in_split[:MAX_SKEW_SIDE])
+    index = manifest.item_index(store, project.slug, dataset.name, version.number)
+    in_split = sorted(item_id for item_id, (s, _, _) in index.items() if s == split)
     start, _ = rollups.day_bounds(window.since)
     end, _ = rollups.day_bounds(window.until)
+    key = (str(session.get_bind().engine.url), project.id, dataset.name, version.number, split,
+           window.since, window.until)
+    stamp = (store.stamp(manifest.key(store, project.slug, dataset.name, version.number)),
+             *session.execute(select(func.count(), func.max(Item.id)).where(
+                 Item.project_id == project.id, Item.state.in_(ACCEPTED_STATES),
+                 Item.received_at >= start, Item.received_at < end)).one())
+    now = utcnow()
+    with _skews_lock:
+        kept = _skews.get(key)
+    if kept is not None and kept[1] == stamp and now - kept[0] < SKEW_TTL:
+        return kept[2]
+    out = _skew(session, project, dataset.name, version.number, split, window, in_split,
+                start, end)
+    with _skews_lock:
+        _skews[key] = (now, stamp, out)
+        while len(_skews) > 64:
+            _skews.popitem(last=False)
+    return out
+
+
+# A skew report reads up to 10,000 conversations and clusters them (seconds). It is kept per
+# dataset version, split and window while neither side changes (the manifest, erasure included;
+# the window's accepted items), for at most SKEW_TTL.
+SKEW_TTL = timedelta(minutes=10)
+_skews: OrderedDict[tuple[Any, ...], tuple[datetime, tuple[Any, ...], SkewOut]] = OrderedDict()
+_skews_lock = threading.Lock()
+
+
+def _skew(session: Session, project: Project, name: str, number: int, split: str,
+          window: Window, in_split: list[str], start: datetime, end: datetime) -> SkewOut:
+    reference = _conversations(session, project.id, in_split[:MAX_SKEW_SIDE])
     taken = set(in_split)
     recent = session.execute(
         select(Item.external_id, Item.redacted).where(
@@ -422,7 +454,7 @@ def skew(session: Session, store: Store, project: Project, dataset_ref: str, spl
         report = skew_stats.compare(reference, production).as_dict()
     except skew_stats.NotEnoughData as exc:
         raise TooLittleData(str(exc)) from None
-    return SkewOut(dataset=dataset.name, version=version.number, split=split,
+    return SkewOut(dataset=name, version=number, split=split,
                    since=window.since, until=window.until, **report)
 
 

@@ -108,3 +108,17 @@ def test_skew_problems(app: Flask, client: FlaskClient, owner: Tenant,
     writer = make_tenant(owner.slug, scopes=("events:read",))
     is_problem(client.get("/v1/analytics/skew?dataset=support-eval", headers=writer.headers),
                403)
+
+
+def test_a_kept_report_is_recomputed_when_production_changes(
+    app: Flask, client: FlaskClient, owner: Tenant
+) -> None:
+    eval_set(app, client, owner)
+    rng = random.Random(4)
+    store_items(app, owner, "prod", [support(rng) for _ in range(200)], NOW)
+    first = skew(client, owner)
+    assert skew(client, owner) == first  # kept: the same report
+    store_items(app, owner, "late", [coding(rng) for _ in range(150)], NOW)
+    again = skew(client, owner)
+    assert again["production_count"] == 350
+    assert {f["name"]: f["status"] for f in again["features"]}["code_share"] != "ok"
