@@ -105,8 +105,9 @@ def item_entries(manifest: Any) -> Iterator[tuple[str, str, str, str]]:
 
 # Parsed item lists of recently read manifests, for the pages that look items up in them (an
 # item's lineage, a diff): a version's manifest changes only when erasure rewrites it, which
-# changes its stamp. Bounded by entries held, not manifests: a million-item version is one.
-INDEX_ENTRIES = 2_000_000
+# changes its stamp. Bounded by entries held (about 33 MB per 100,000 in a web process), not
+# manifests; a version larger than the bound is read each time, never kept.
+INDEX_ENTRIES = 300_000
 _index: OrderedDict[tuple[str, tuple[Any, ...]], dict[str, tuple[str, str, str]]] = OrderedDict()
 _index_lock = threading.Lock()
 
@@ -124,6 +125,8 @@ def item_index(store: Store, project: str, name: str,
             return found
     index = {example: (split, digest, flags)
              for split, example, digest, flags in item_entries(read(store, project, name, number))}
+    if len(index) > INDEX_ENTRIES:
+        return index
     with _index_lock:
         _index[cache_key] = index
         held = sum(len(v) for v in _index.values())

@@ -64,9 +64,10 @@ class Store:
 
     def stamp(self, key: str) -> tuple[Any, ...]:
         """What changes when the file at `key` is rewritten (size, and mtime or ETag)."""
+        self.fs.invalidate_cache(key)  # an object store's listing cache may predate a rewrite
         info = self.fs.info(key)
-        return (info.get("size"), info.get("mtime") or info.get("LastModified")
-                or info.get("ETag") or info.get("created"))
+        return (info.get("size"), info.get("ETag") or info.get("mtime")
+                or info.get("LastModified") or info.get("created"))
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(key))

@@ -187,9 +187,16 @@ def register_error_handlers(app: Flask) -> None:
     def _unavailable(exc: Unavailable) -> Response:
         return Problem(503, "Unavailable", str(exc), slug="unavailable").response()
 
+    def _page(status: int, title: str) -> Response | None:
+        """An HTML page instead, for an address outside the API (the console registers how)."""
+        render = app.extensions.get("winnow.error_page")
+        return render(status, title) if render is not None else None
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
+        if (page := _page(status, exc.name)) is not None:
+            return page
         title = exc.name
         detail = {
             404: "no such endpoint or resource",
@@ -222,5 +229,7 @@ def register_error_handlers(app: Flask) -> None:
         log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method,
                   request.url_rule.rule if request.url_rule else "?",
                   "".join(traceback.format_tb(exc.__traceback__)))
+        if (page := _page(500, "Internal server error")) is not None:
+            return page
         return Problem(500, "Internal server error", "an unexpected error; it has been logged",
                        slug="internal").response()

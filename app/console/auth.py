@@ -7,7 +7,7 @@ from flask import session as cookie
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.api.ratelimit import client_address, limiter
-from app.console.web import SID, bp, local_path, render, transaction
+from app.console.web import SID, bp, idle_and_max, local_path, render, transaction
 from app.services import console as sessions
 from app.services.keys import KeyRejected, verify_token
 
@@ -39,7 +39,7 @@ def signin_post() -> tuple[str, int] | BaseResponse:
         previous = cookie.get(SID)
         if isinstance(previous, str):
             sessions.end(session, previous)
-        sid = sessions.start(session, key, request.form.get("tz"))
+        sid = sessions.start(session, key, request.form.get("tz"), *idle_and_max())
     cookie.clear()  # a new session token and a new CSRF token: nothing carried over
     cookie.permanent = True
     cookie[SID] = sid

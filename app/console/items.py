@@ -15,7 +15,17 @@ from typing import Any
 from flask import request, url_for
 
 from app.api.request import dataset_store
-from app.console.web import PageAnswer, bp, can, page, render, signed, transaction
+from app.console.web import (
+    FIRST_DAY,
+    LAST_DAY,
+    PageAnswer,
+    bp,
+    can,
+    page,
+    render,
+    signed,
+    transaction,
+)
 from app.models import Project
 from app.models.item import STATES
 from app.services import items as service
@@ -58,9 +68,12 @@ def pii_pieces(text: str) -> list[Piece]:
 
 def _day(name: str, value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadFilter(f"{name}: {value[:40]!r} is no date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # and no overflow turning it into a UTC instant
+        raise BadFilter(f"{name}: {value} is out of range ({FIRST_DAY} to {LAST_DAY})")
+    return day
 
 
 def search_of(form: dict[str, str]) -> service.ItemSearch:

@@ -18,7 +18,7 @@ from flask import redirect, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.console.web import bp, can, page, render, signed, transaction
+from app.console.web import bp, can, form_text, page, render, signed, transaction
 from app.models import Project
 from app.payloads.conversations import FindingOut, ItemOut, ReviewIn
 from app.services import items, review_queue
@@ -101,9 +101,9 @@ def review() -> str:
 
 
 def _note() -> str | None:
-    text = (request.form.get("note") or "").strip()
+    text = form_text("note")
     try:
-        return ReviewIn(note=text or None).note
+        return ReviewIn(note=text).note
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"]
         raise Invalid(f"note: {reason}") from None

@@ -15,7 +15,17 @@ from flask import redirect, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.console.web import PageAnswer, bp, page, render, signed, transaction
+from app.console.web import (
+    FIRST_DAY,
+    LAST_DAY,
+    PageAnswer,
+    bp,
+    form_text,
+    page,
+    render,
+    signed,
+    transaction,
+)
 from app.models import Project
 from app.payloads.samples import SampledItem, SampleOut, VerdictIn
 from app.services import samples as service
@@ -36,15 +46,19 @@ def _day(value: str | None) -> date:
     if not value:
         return utc_today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadQuery(f"date: {value[:40]!r} is no date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadQuery(f"date: {value} is out of range ({FIRST_DAY} to {LAST_DAY})")
+    return day
 
 
 def _size(value: str | None) -> int:
     if not value:
         return DEFAULT_SIZE
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= service.MAX_SIZE:
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) \
+            or not 1 <= int(value) <= service.MAX_SIZE:
         raise BadQuery(f"size: {value[:20]!r} is not a whole number from 1 to "
                        f"{service.MAX_SIZE}")
     return int(value)
@@ -54,7 +68,7 @@ def _position(value: str | None, sample: SampleOut) -> int:
     """The 1-based position asked for (kept within the sample), else the first unjudged."""
     if not value:
         return next((n for n, it in enumerate(sample.items, 1) if it.verdict is None), 1)
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
         raise BadQuery(f"i: {value[:20]!r} is no position in the sample (1, 2, ...)")
     return min(int(value), max(1, len(sample.items)))
 
@@ -126,7 +140,7 @@ def samples_verdict() -> PageAnswer:
     try:
         body = VerdictIn.model_validate({"verdict": form.get("verdict", ""),
                                          "failure_modes": form.getlist("failure_modes"),
-                                         "note": form.get("note", "").strip() or None})
+                                         "note": form_text("note")})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}"
                              for e in exc.errors())

@@ -93,6 +93,9 @@ def init_console(app: Flask) -> None:
     app.session_interface = CookieSessions()
     csrf.init_app(app)
     app.register_blueprint(bp)
+    # Errors no console view raised (an unknown address, a method a route does not take, an
+    # unexpected failure) answer a page too, outside the API's paths.
+    app.extensions["winnow.error_page"] = error_page
 
 
 def runtime_settings(app: Flask) -> Any:
@@ -121,7 +124,7 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
-def _idle_and_max() -> tuple[Any, Any]:
+def idle_and_max() -> tuple[Any, Any]:
     from datetime import timedelta
 
     s = runtime().settings
@@ -136,7 +139,7 @@ def _load_signer() -> None:
     token = cookie.get(SID)
     if not isinstance(token, str):
         return
-    idle, longest = _idle_and_max()
+    idle, longest = idle_and_max()
     with transaction() as session:
         try:
             g.signed = sessions.resume(session, token, idle, longest)
@@ -193,6 +196,8 @@ def page(scope: str | None) -> Callable[[Callable[P, R]], Callable[P, R | PageAn
         def inner(*args: P.args, **kwargs: P.kwargs) -> R | PageAnswer:
             if g.get("signed") is None:
                 target = request.full_path if request.query_string else request.path
+                if request.method != "GET":  # back to the form's page, not to its POST
+                    target = local_path(_referred_path())
                 if g.get("ended"):
                     return ended_page(str(g.ended), target)
                 return redirect(f"/signin?next={_quote(target)}")
@@ -203,6 +208,21 @@ def page(scope: str | None) -> Callable[[Callable[P, R]], Callable[P, R | PageAn
         return inner
 
     return wrap
+
+
+def _referred_path() -> str:
+    """The path (and query) of the page a form was sent from, if it was this site's."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc and parts.netloc != request.host:
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def form_text(name: str) -> str | None:
+    """A form field's text with the browser's CRLF line breaks as LF (maxlength counts one
+    character per break; the payload limits should too), stripped; None when empty."""
+    text = (request.form.get(name) or "").replace("\r\n", "\n").strip()
+    return text or None
 
 
 def _quote(path: str) -> str:
@@ -217,6 +237,11 @@ def ended_page(reason: str, target: str) -> tuple[str, int]:
 
 def render(template: str, **context: Any) -> str:
     return render_template(f"console/{template}", **context)
+
+
+# Days a page can take: anything outside cannot be a day of data, and date arithmetic near
+# date.min or date.max overflows.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
 
 
 # -- dates in the reader's time zone -------------------------------------------------------
@@ -312,13 +337,24 @@ def _unavailable(exc: Unavailable) -> tuple[str, int]:
     return _error(503, "Unavailable", str(exc))
 
 
+def error_page(status: int, title: str) -> BaseResponse | None:
+    """The page for an error outside any console view; None on the API's paths."""
+    if request.path.startswith(API_PATHS) or request.path.startswith("/console/static/"):
+        return None
+    detail = _DETAILS.get(status)
+    html = render("error.html", status=status, title=title, detail=detail)
+    return _headers(current_app.response_class(html, status=status, mimetype="text/html"))
+
+
+_DETAILS = {
+    403: "This API key may not use this page. Sign in with a key that has the scope it needs.",
+    404: "There is no such page.",
+    405: "This address does not take that kind of request.",
+    500: "Something went wrong on our side; it has been logged. Go back and try again.",
+}
+
+
 @bp.errorhandler(HTTPException)
 def _http(exc: HTTPException) -> tuple[str, int]:
     status = exc.code or 500
-    detail = {
-        403: "This API key may not use this page. Sign in with a key that has the scope it "
-             "needs.",
-        404: "There is no such page.",
-        405: "This address does not take that kind of request.",
-    }.get(status)
-    return _error(status, exc.name, detail)
+    return _error(status, exc.name, _DETAILS.get(status))

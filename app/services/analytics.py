@@ -23,7 +23,7 @@ from app import manifest
 from app.dataset_files import SPLITS
 from app.db import chunks
 from app.feedback import EVENT_TYPES, RANK, RATING, SignalMap
-from app.models import FeedbackRollup, Item, Project
+from app.models import Erasure, FeedbackRollup, Item, Project
 from app.models.base import utcnow
 from app.models.item import ACCEPTED_STATES
 from app.models.sample import VERDICTS
@@ -99,10 +99,13 @@ def day(text: str, today: date, name: str) -> date:
     if match := DAYS_BACK.match(text):
         return today - timedelta(days=max(int(match[1]) - 1, 0))
     try:
-        return date.fromisoformat(text)
+        found = date.fromisoformat(text)
     except ValueError:
         raise BadQuery(f"{name} must be YYYY-MM-DD or Nd (e.g. 7d), got {text[:20]!r}",
                        name) from None
+    if not date(1970, 1, 1) <= found <= date(9998, 12, 31):  # no day of data; no overflow
+        raise BadQuery(f"{name} must be a day from 1970-01-01 to 9998-12-31", name)
+    return found
 
 
 def window(since: str | None, until: str | None, today: date | None = None) -> Window:
@@ -412,8 +415,13 @@ def skew(session: Session, store: Store, project: Project, dataset_ref: str, spl
     end, _ = rollups.day_bounds(window.until)
     key = (str(session.get_bind().engine.url), project.id, dataset.name, version.number, split,
            window.since, window.until)
+    # Either side changed: the manifest (rewritten by erasure's purge), an erasure requested
+    # (its items are gone from the reference side before the purge), the window's set of
+    # accepted items (count, sum and max of ids).
     stamp = (store.stamp(manifest.key(store, project.slug, dataset.name, version.number)),
-             *session.execute(select(func.count(), func.max(Item.id)).where(
+             session.scalar(select(func.max(Erasure.id)).where(
+                 Erasure.project_id == project.id)),
+             *session.execute(select(func.count(), func.sum(Item.id), func.max(Item.id)).where(
                  Item.project_id == project.id, Item.state.in_(ACCEPTED_STATES),
                  Item.received_at >= start, Item.received_at < end)).one())
     now = utcnow()

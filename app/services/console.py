@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey, ConsoleSession, Project
@@ -59,7 +59,12 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
-def start(session: Session, key: VerifiedKey, zone: str | None) -> str:
+def start(session: Session, key: VerifiedKey, zone: str | None, idle: timedelta,
+          longest: timedelta) -> str:
+    """A new session for `key`; sessions that ended unseen (idle or too old) are deleted."""
+    now = utcnow()
+    session.execute(delete(ConsoleSession).where(or_(
+        ConsoleSession.last_seen_at < now - idle, ConsoleSession.created_at < now - longest)))
     token = secrets.token_urlsafe(32)
     session.add(ConsoleSession(token_hash=_hash(token), key_id=key.id, time_zone=time_zone(zone)))
     session.flush()

@@ -173,7 +173,10 @@ _draws_lock = threading.Lock()
 
 def _population_stamp(session: Session, project_id: int, day: date) -> tuple[Any, ...]:
     start, end = rollups.day_bounds(day)
-    row = session.execute(select(func.count(), func.max(Item.id), func.max(Item.received_at)).where(
+    # The set of the day's accepted items (count, sum and max of ids): an erasure that promotes
+    # another user's copy, or a release and a removal, changes it even when the count does not.
+    row = session.execute(select(func.count(), func.sum(Item.id), func.max(Item.id),
+                                 func.max(Item.received_at)).where(
         Item.project_id == project_id, Item.state.in_(ACCEPTED_STATES),
         Item.received_at >= start, Item.received_at < end)).one()
     return tuple(row)
@@ -181,7 +184,7 @@ def _population_stamp(session: Session, project_id: int, day: date) -> tuple[Any
 
 def draw(session: Session, project_id: int, day: date, size: int,
          signals: SignalMap) -> Draw:
-    key = (str(session.get_bind().url), project_id, day, size, repr(signals.as_dict()))
+    key = (str(session.get_bind().engine.url), project_id, day, size, repr(signals.as_dict()))
     stamp = _population_stamp(session, project_id, day)
     now = utcnow()
     with _draws_lock:

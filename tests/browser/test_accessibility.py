@@ -88,3 +88,22 @@ def test_question_mark_opens_the_shortcut_help_and_escape_closes_it(
     signed_in.keyboard.press("g")
     signed_in.keyboard.press("i")
     signed_in.wait_for_url(console.url + "/items")
+
+
+def test_single_key_shortcuts_can_be_turned_off_and_on(signed_in: Any, console: Console) -> None:
+    signed_in.goto(console.url + "/")
+    signed_in.keyboard.press("?")
+    signed_in.get_by_role("button", name="Turn single-key shortcuts off").click()
+    assert signed_in.locator("#toggle-keys").get_attribute("aria-pressed") == "true"
+    signed_in.keyboard.press("Escape")
+    signed_in.keyboard.press("g")
+    signed_in.keyboard.press("i")
+    signed_in.wait_for_timeout(300)
+    assert signed_in.url == console.url + "/"  # nothing happened
+    signed_in.reload()  # remembered in this browser
+    signed_in.keyboard.press("?")
+    signed_in.get_by_role("button", name="Turn single-key shortcuts on").click()
+    signed_in.keyboard.press("Escape")
+    signed_in.keyboard.press("g")
+    signed_in.keyboard.press("i")
+    signed_in.wait_for_url(console.url + "/items")

@@ -31,8 +31,34 @@
   var GO = { o: "/", r: "/review", s: "/samples", i: "/items", d: "/datasets", k: "/skew" };
   var pendingG = false;
 
+  // Single-key shortcuts can be turned off (WCAG 2.1.4), from the help dialog; "?" stays.
+  var STORE = "winnow.shortcuts";
+  function enabled() {
+    try { return window.localStorage.getItem(STORE) !== "off"; } catch (e) { return true; }
+  }
+  function showToggle() {
+    var b = document.getElementById("toggle-keys");
+    if (!b) return;
+    b.hidden = false;
+    b.textContent = enabled() ? "Turn single-key shortcuts off" : "Turn single-key shortcuts on";
+    b.setAttribute("aria-pressed", enabled() ? "false" : "true");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    showToggle();
+    var b = document.getElementById("toggle-keys");
+    if (b) b.addEventListener("click", function () {
+      try { window.localStorage.setItem(STORE, enabled() ? "off" : "on"); } catch (e) { /* private mode */ }
+      showToggle();
+    });
+  });
+
   function activate(el) {
-    if (el.matches("input, textarea, select")) { el.focus(); if (el.select) el.select(); return true; }
+    if (el.tagName === "TEXTAREA") {  // the cursor at the end: never select (and so replace) a note
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+      return true;
+    }
+    if (el.matches("input, select")) { el.focus(); if (el.select) el.select(); return true; }
     if (el.disabled) return false;
     el.focus();
     el.click();
@@ -53,7 +79,7 @@
       return;
     }
     if (key === "?") { help(); ev.preventDefault(); return; }
-    if (document.querySelector("dialog[open]")) return;
+    if (document.querySelector("dialog[open]") || !enabled()) return;
     var el = document.querySelector('[data-key="' + CSS.escape(key) + '"]');
     if (el) {
       if (activate(el)) ev.preventDefault();
