@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.api.errors import Problem
+from app.api.ratelimit import limiter
 from app.api.request import request_session, runtime
 from app.db import unit_of_work
 from app.services import console as sessions
@@ -147,6 +148,10 @@ def _load_signer() -> None:
             g.ended = str(exc)
     if g.get("ended"):
         cookie.pop(SID, None)
+        return
+    # A page counts against its key's rate limit like an API call (429 page when over it).
+    g.caller = g.signed.key
+    limiter().check()
 
 
 @bp.after_request

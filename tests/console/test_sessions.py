@@ -91,3 +91,12 @@ def test_pages_are_not_cached_framed_or_scripted_from_elsewhere(
     assert answer.headers["Cache-Control"] == "no-store"
     policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_pages_count_against_the_keys_rate_limit(app: Flask, make_tenant: MakeTenant) -> None:
+    tenant = make_tenant(scopes=("admin",), rate_limit="3/minute")
+    client = app.test_client()
+    sign_in(client, tenant.token)
+    answers = [client.get("/items").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert "limited to 3 per 1 minute" in client.get("/items").get_data(as_text=True)
