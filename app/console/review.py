@@ -92,7 +92,7 @@ def _page(item_id: str | None, status: str | None = None, error: str | None = No
 
 
 @bp.get("/review")
-@page("items:review")
+@page("items:read", "items:review")
 def review() -> str:
     item_id = request.args.get("item") or None
     done, was = request.args.get("done"), request.args.get("was")
@@ -110,7 +110,7 @@ def _note() -> str | None:
 
 
 @bp.post("/review/<item_id>/decide")
-@page("items:review")
+@page("items:read", "items:review")
 def review_decide(item_id: str) -> BaseResponse | tuple[str, int]:
     action = request.form.get("action")
     if action not in ACTIONS:

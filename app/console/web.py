@@ -49,18 +49,19 @@ API_PATHS = ("/v1/", "/healthz", "/readyz")  # no cookie session there
 class NavLink:
     endpoint: str
     label: str
-    scope: str
+    scopes: tuple[str, ...]
 
 
-# The pages in the header, each shown only to a key with its scope.
+# The pages in the header, each shown only to a key with its scopes.
 NAV = (
-    NavLink("console.overview", "Overview", "events:read"),
-    NavLink("console.review", "Review", "items:review"),
-    NavLink("console.samples", "Daily sample", "items:read"),
-    NavLink("console.items", "Items", "items:read"),
-    NavLink("console.datasets", "Datasets", "datasets:read"),
-    NavLink("console.skew", "Skew", "datasets:read"),
-    NavLink("console.settings", "Settings", "admin"),
+    NavLink("console.overview", "Overview", ("events:read",)),
+    # Review shows whole items, as reading one does in the API: both scopes.
+    NavLink("console.review", "Review", ("items:read", "items:review")),
+    NavLink("console.samples", "Daily sample", ("items:read",)),
+    NavLink("console.items", "Items", ("items:read",)),
+    NavLink("console.datasets", "Datasets", ("datasets:read",)),
+    NavLink("console.skew", "Skew", ("datasets:read",)),
+    NavLink("console.settings", "Settings", ("admin",)),
 )
 
 
@@ -192,9 +193,9 @@ def local_path(target: str | None, default: str = "/") -> str:
 PageAnswer = BaseResponse | str | tuple[str, int]
 
 
-def page(scope: str | None) -> Callable[[Callable[P, R]], Callable[P, R | PageAnswer]]:
-    """A page for a signed-in key with `scope`: signed out -> the sign-in page (or the page
-    saying why the session ended), without the scope -> 403."""
+def page(*scopes: str) -> Callable[[Callable[P, R]], Callable[P, R | PageAnswer]]:
+    """A page for a signed-in key with every one of `scopes`: signed out -> the sign-in page
+    (or the page saying why the session ended), without a scope -> 403."""
 
     def wrap(view: Callable[P, R]) -> Callable[P, R | PageAnswer]:
         @wraps(view)
@@ -206,7 +207,7 @@ def page(scope: str | None) -> Callable[[Callable[P, R]], Callable[P, R | PageAn
                 if g.get("ended"):
                     return ended_page(str(g.ended), target)
                 return redirect(f"/signin?next={_quote(target)}")
-            if scope is not None and not can(scope):
+            if not all(can(scope) for scope in scopes):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -300,7 +301,8 @@ def _num(value: float | int | None, digits: int = 2) -> str:
 @bp.app_context_processor
 def _context() -> dict[str, Any]:
     who = g.get("signed")
-    nav = [link for link in NAV if who is not None and has_scope(who.key, link.scope)]
+    nav = [link for link in NAV
+           if who is not None and all(has_scope(who.key, s) for s in link.scopes)]
     return {"signed_in": who, "nav": nav, "can": can}
 
 

@@ -75,7 +75,7 @@ def decide(client: FlaskClient, item_id: str, action: str, note: str = "",
 def test_the_queue_is_shown_oldest_first_one_item_at_a_time(
         app: Flask, console_client: ConsoleClient, api: Tenant) -> None:
     quarantined(app, api, 3)
-    client = console_client("items:review")
+    client = console_client("items:read", "items:review")
     page = text(client.get("/review"))
     assert "1 of 3 waiting" in page and 'href="/items/q-0"' in page
     assert "Why?" in page  # its redacted text
@@ -97,7 +97,7 @@ def test_the_queue_is_shown_oldest_first_one_item_at_a_time(
 def test_release_and_reject_keep_the_note_and_move_to_the_next_item(
         app: Flask, console_client: ConsoleClient, api: Tenant) -> None:
     quarantined(app, api, 3)
-    client = console_client("items:review")
+    client = console_client("items:read", "items:review")
     prefix = client.tenant.token.split("_")[1]  # type: ignore[attr-defined]
     answer = decide(client, "q-0", "release", "  a real question, just short  ")
     assert answer.status_code == 303
@@ -127,7 +127,7 @@ def test_release_and_reject_keep_the_note_and_move_to_the_next_item(
 def test_a_skipped_item_comes_back_after_the_last_one(
         app: Flask, console_client: ConsoleClient, api: Tenant) -> None:
     quarantined(app, api, 2)
-    client = console_client("items:review")
+    client = console_client("items:read", "items:review")
     answer = decide(client, "q-1", "release")  # q-0 skipped with j
     assert answer.headers["Location"] == "/review?item=q-0&done=release&was=q-1"
 
@@ -135,7 +135,7 @@ def test_a_skipped_item_comes_back_after_the_last_one(
 def test_a_form_without_its_csrf_token_changes_nothing(
         app: Flask, console_client: ConsoleClient, api: Tenant) -> None:
     quarantined(app, api, 1)
-    client = console_client("items:review")
+    client = console_client("items:read", "items:review")
     for token in (None, "forged"):
         data = {"action": "release", "seen": "quarantined"} | (
             {"csrf_token": token} if token else {})
@@ -156,14 +156,16 @@ def test_a_key_without_items_review_gets_neither_the_page_nor_the_link(
     refused = reader.post("/review/q-0/decide", data={"action": "release", "csrf_token": token})
     assert refused.status_code == 403
     assert states(app, ["q-0"]) == {"q-0": "quarantined"}
-    reviewer = console_client("items:review")
+    # Deciding without reading: the page shows whole items, so it needs both scopes.
+    assert console_client("items:review").get("/review").status_code == 403
+    reviewer = console_client("items:read", "items:review")
     assert 'href="/review"' in text(reviewer.get("/review"))
 
 
 def test_a_decision_that_lost_a_race_says_so_and_moves_on(
         app: Flask, console_client: ConsoleClient, api: Tenant) -> None:
     quarantined(app, api, 2)
-    client = console_client("items:review")
+    client = console_client("items:read", "items:review")
     token = form_token(client, "/review?item=q-0")  # the page as the reviewer saw it
     # Meanwhile someone else releases q-0 through the API.
     other = app.test_client().post("/v1/items/q-0/release", headers=api.headers)
@@ -199,7 +201,7 @@ def test_the_machines_other_decisions_can_be_overturned(
     run_jobs(app)
     assert states(app, ["prank-1", "ok-1", "h-1"]) == {
         "prank-1": "rejected_prank", "ok-1": "accepted", "h-1": "duplicate"}
-    client = console_client("items:review")
+    client = console_client("items:read", "items:review")
     empty = text(client.get("/review"))
     assert "All clear" in empty and "Recently decided by the machine" in empty
     assert 'href="/review?item=prank-1"' in empty  # found from the list
@@ -243,7 +245,7 @@ def test_the_page_shows_placeholders_never_the_personal_data(
     assert posted.status_code == 201, posted.get_data(as_text=True)
     run_jobs(app)
     assert states(app, ["pii-1"]) == {"pii-1": "quarantined"}
-    client = console_client("items:review", "events:read")
+    client = console_client("items:read", "items:review", "events:read")
     page = markup.unescape(text(client.get("/review?item=pii-1")))
     assert "11 of 11 waiting" in page and "share_burst" in page
     assert EMAIL not in page and PHONE not in page and "maria.gonzalez" not in page
