@@ -42,7 +42,8 @@ def _settings(data_dir: str) -> Any:
                     data_dir=Path(data_dir), rate_limit="1000000/second")
 
 
-def seed(db: Any, generations: int, events: int, days: int) -> dict[str, Any]:
+def fresh_project(db: Any, scopes: list[str]) -> tuple[int, str]:
+    """An empty, migrated database with project `bench` and a key of `scopes`."""
     from sqlalchemy import text
 
     from app.migrate import upgrade
@@ -55,33 +56,57 @@ def seed(db: Any, generations: int, events: int, days: int) -> dict[str, Any]:
     upgrade(db.engine)
     with db.session() as session:
         project = create_project(session, "bench")
-        token = create_key(session, project, "bench", ["events:read"]).token
-        project_id = project.id
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        token = create_key(session, project, "bench", scopes).token
+        return int(project.id), token
+
+
+def first_day(days: int) -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=days - 1)
+
+
+def insert_feedback(conn: Any, project_id: int, generations: int, events: int, start: datetime,
+                    days: int, model_version: str = "'v' || (i / 30 % 5)") -> None:
+    """`generations` generations over `days` days from `start` (5 model versions by the SQL
+    expression `model_version` of i, 4 prompt versions, 3 features, 100,000 users) and
+    `events` events spread over them (10 types, ratings), made by PostgreSQL itself."""
+    from sqlalchemy import text
+
     types = "ARRAY[" + ",".join(f"'{t}'" for t in TYPES) + "]"
+    conn.execute(text(
+        "INSERT INTO generations (project_id, external_id, model_name, model_version, "
+        "prompt_id, prompt_version, feature, user_id, created_at, received_at, body_hash) "
+        f"SELECT :p, 'g' || i, 'model', {model_version}, 'support', (i / 150 % 4)::text, "
+        "'f' || (i / 600 % 3), 'u' || (i * 7919 % 100000), c, c, md5(i::text) FROM ("
+        "  SELECT i, :start + (i % :days) * interval '1 day' + (i * 7 % 86000) * "
+        "  interval '1 second' AS c FROM generate_series(1::bigint, :n) AS i) AS s"),
+        {"p": project_id, "n": generations, "start": start, "days": days})
+    conn.execute(text(
+        "INSERT INTO events (project_id, external_id, generation_ref, type, rating, "
+        "user_id, occurred_at, received_at, body_hash) "
+        "SELECT :p, 'e' || i, 'g' || g, t, CASE WHEN t = 'rating' THEN 1 + i / 7 % 5 END, "
+        "'u' || (g * 7919 % 100000), c, c, md5(i::text) FROM ("
+        f"  SELECT i, 1 + i % :n AS g, ({types})[1 + ((i * 2654435761) >> 7) % 10] AS t,"
+        "   :start + ((1 + i % :n) % :days) * interval '1 day' + interval '23 hours' AS c"
+        "  FROM generate_series(0::bigint, :m - 1) AS i) AS s"),
+        {"p": project_id, "n": generations, "m": events, "start": start, "days": days})
+
+
+def vacuum(db: Any, *tables: str) -> None:
+    from sqlalchemy import text
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def seed(db: Any, generations: int, events: int, days: int) -> dict[str, Any]:
+    project_id, token = fresh_project(db, ["events:read"])
+    start = first_day(days)
     began = time.perf_counter()
     with db.engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO generations (project_id, external_id, model_name, model_version, "
-            "prompt_id, prompt_version, feature, user_id, created_at, received_at, body_hash) "
-            "SELECT :p, 'g' || i, 'model', 'v' || (i / 30 % 5), 'support', (i / 150 % 4)::text, "
-            "'f' || (i / 600 % 3), 'u' || (i * 7919 % 100000), c, c, md5(i::text) FROM ("
-            "  SELECT i, :start + (i % :days) * interval '1 day' + (i * 7 % 86000) * "
-            "  interval '1 second' AS c FROM generate_series(1::bigint, :n) AS i) AS s"),
-            {"p": project_id, "n": generations, "start": start, "days": days})
-        conn.execute(text(
-            "INSERT INTO events (project_id, external_id, generation_ref, type, rating, "
-            "user_id, occurred_at, received_at, body_hash) "
-            "SELECT :p, 'e' || i, 'g' || g, t, CASE WHEN t = 'rating' THEN 1 + i / 7 % 5 END, "
-            "'u' || (g * 7919 % 100000), c, c, md5(i::text) FROM ("
-            f"  SELECT i, 1 + i % :n AS g, ({types})[1 + ((i * 2654435761) >> 7) % 10] AS t,"
-            "   :start + ((1 + i % :n) % :days) * interval '1 day' + interval '23 hours' AS c"
-            "  FROM generate_series(0::bigint, :m - 1) AS i) AS s"),
-            {"p": project_id, "n": generations, "m": events, "start": start, "days": days})
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE generations"))
-        conn.execute(text("VACUUM ANALYZE events"))
+        insert_feedback(conn, project_id, generations, events, start, days)
+    vacuum(db, "generations", "events")
     return {"project_id": project_id, "token": token, "start": start,
             "seconds": round(time.perf_counter() - began, 1)}
 

@@ -26,14 +26,22 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TYPES = ["accept", "copy", "tweak", "ignore", "regenerate", "abandon", "thumbs_up",
-         "thumbs_down", "rating", "flag"]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from analytics import _settings as settings_for  # noqa: E402
+from analytics import (  # noqa: E402  (the feedback rows and helpers the analytics run seeds)
+    first_day,
+    fresh_project,
+    insert_feedback,
+    p95,
+    vacuum,
+)
+
 TARGET_S = 0.3  # the issue's target: each page under 300 ms server time
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -66,52 +74,16 @@ FROM (SELECT i, :start + (i % :days) * interval '1 day' + (i * 13 % 86000) * int
 """
 
 
-def _settings(data_dir: str) -> Any:
-    from app.config import Settings
-
-    return Settings(database_url=os.environ["WINNOW_BENCH_DATABASE_URL"], redis_url=None,
-                    data_dir=Path(data_dir), rate_limit="1000000/second")
-
-
 def seed(db: Any, n_items: int, events_per: int, days: int) -> dict[str, Any]:
     from sqlalchemy import text
 
-    from app.migrate import upgrade
-    from app.services.keys import create_key
-    from app.services.projects import create_project
-
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    upgrade(db.engine)
-    with db.session() as session:
-        project = create_project(session, "bench")
-        token = create_key(session, project, "bench", ["admin"]).token
-        project_id = project.id
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
-        days=days - 1)
-    types = "ARRAY[" + ",".join(f"'{t}'" for t in TYPES) + "]"
+    project_id, token = fresh_project(db, ["admin"])
+    start = first_day(days)
     began = time.perf_counter()
     with db.engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO generations (project_id, external_id, model_name, model_version, "
-            "prompt_id, prompt_version, feature, user_id, created_at, received_at, body_hash) "
-            "SELECT :p, 'g' || i, 'model', 'v' || (i % :days * 5 / :days), 'support', "
-            "(i / 150 % 4)::text, 'f' || (i / 600 % 3), 'u' || (i * 7919 % 100000), c, c, "
-            "md5(i::text) FROM ("
-            "  SELECT i, :start + (i % :days) * interval '1 day' + (i * 7 % 86000) * "
-            "  interval '1 second' AS c FROM generate_series(1::bigint, :n) AS i) AS s"),
-            {"p": project_id, "n": n_items, "start": start, "days": days})
-        conn.execute(text(
-            "INSERT INTO events (project_id, external_id, generation_ref, type, rating, "
-            "user_id, occurred_at, received_at, body_hash) "
-            "SELECT :p, 'e' || i, 'g' || g, t, CASE WHEN t = 'rating' THEN 1 + i / 7 % 5 END, "
-            "'u' || (g * 7919 % 100000), c, c, md5(i::text) FROM ("
-            f"  SELECT i, 1 + i % :n AS g, ({types})[1 + ((i * 2654435761) >> 7) % 10] AS t,"
-            "   :start + ((1 + i % :n) % :days) * interval '1 day' + interval '23 hours' AS c"
-            "  FROM generate_series(0::bigint, :m - 1) AS i) AS s"),
-            {"p": project_id, "n": n_items, "m": n_items * events_per, "start": start,
-             "days": days})
+        # Model versions in the order of days (v0 first, v4 last): a newest version exists.
+        insert_feedback(conn, project_id, n_items, n_items * events_per, start, days,
+                        model_version="'v' || (i % :days * 5 / :days)")
         conn.execute(text(ITEMS_SQL), {"p": project_id, "n": n_items, "start": start,
                                        "days": days})
         # Every 40th item (not otherwise held back) a near-copy of the one before it.
@@ -119,9 +91,7 @@ def seed(db: Any, n_items: int, events_per: int, days: int) -> dict[str, Any]:
             "UPDATE items SET state = 'duplicate', duplicate_of_id = id - 1, "
             "duplicate_kind = 'near', similarity = 0.91 "
             "WHERE project_id = :p AND id % 40 = 7"), {"p": project_id})
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("generations", "events", "items"):
-            conn.execute(text(f"VACUUM ANALYZE {table}"))
+    vacuum(db, "generations", "events", "items")
     return {"project_id": project_id, "token": token, "start": start,
             "seconds": round(time.perf_counter() - began, 1)}
 
@@ -171,11 +141,6 @@ def timed(client: Any, path: str, n: int,
     return first, out
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def summary(first_and_rest: tuple[float, list[float]]) -> dict[str, float]:
     first, values = first_and_rest
     return {"n": len(values), "first_s": round(first, 4),
@@ -198,7 +163,7 @@ def main() -> None:
     from app.services import rollups
 
     data_dir = tempfile.mkdtemp(prefix="winnow-bench-console-")
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     db = Database(settings.effective_database_url)
     total = args.items * args.events_per_item
     print(f"seeding {args.items:,} items and generations, {total:,} events ...", flush=True)

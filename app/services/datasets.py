@@ -21,7 +21,6 @@ from app.dataset_files import FORMATS, SPLITS
 from app.feedback import SignalMap
 from app.jobs import BUILD, LIVE_STATES, JobQueue, new_job_id
 from app.models import (
-    Annotation,
     Dataset,
     DatasetGroup,
     DatasetVersion,
@@ -31,7 +30,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.payloads.datasets import (
-    AnnotationOut,
     DatasetDefinition,
     DatasetOut,
     DiffOut,
@@ -45,7 +43,7 @@ from app.services.errors import Conflict, Invalid, NotFound
 from app.services.events import to_out as event_out
 from app.services.generations import get_generation
 from app.services.generations import to_out as generation_out
-from app.services.items import item_detail
+from app.services.items import annotations_of, item_detail
 from app.services.reactions import generation_refs
 from app.store import Store
 
@@ -398,18 +396,7 @@ def _item_lineage(
             .order_by(Event.occurred_at, Event.id)
         )
     ] if refs else []
-    annotations = [
-        AnnotationOut(
-            kind=a.kind, ls_project_id=a.ls_project_id, ls_task_id=a.ls_task_id,
-            ls_annotation_id=a.ls_annotation_id, annotator=a.annotator, verdict=a.verdict,
-            failure_modes=list(a.failure_modes or []), correction=a.correction, rating=a.rating,
-            preference=a.preference, skipped=a.skipped, created_at=a.created_at,
-            updated_at=a.updated_at, deleted_at=a.deleted_at,
-        )
-        for a in session.scalars(
-            select(Annotation).where(Annotation.item_id == item.id).order_by(Annotation.id)
-        )
-    ]
+    annotations = annotations_of(session, item)
     return ItemLineage(item=item_detail(session, item, signals), generation=generation,
                        events=events, annotations=annotations, withheld=withheld)
 

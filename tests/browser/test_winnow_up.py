@@ -3,8 +3,6 @@ prints, sign in with the key it printed, and open every page."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_analytics import TODAY, versions
-from tests.integration.test_cli import WINNOW, call, clean_env, free_port, wait_healthy
+from tests.integration.test_cli import call, running_up
 
 PAGES = {"/": "How users receive", "/review": "Review", "/samples": "Daily sample",
          "/items": "Items", "/datasets": "Datasets", "/skew": "skew", "/settings": "Settings"}
@@ -22,29 +20,11 @@ PAGES = {"/": "How users receive", "/review": "Review", "/samples": "Daily sampl
 
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    port = free_port()
     # Rollups every second, so the overview shows what was just posted.
-    proc = subprocess.Popen([WINNOW, "up", "--port", str(port)],
-                            env=clean_env(tmp_path, WINNOW_ROLLUP_EVERY_SECONDS="1"),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        console = token = None
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip().startswith("console:"):
-                console = line.split()[1]
-            if "API key (shown once" in line:
-                token = line.rsplit(" ", 1)[1].strip()
-                break
-        assert console == f"http://127.0.0.1:{port}/" and token and token.startswith("wn_")
-        wait_healthy(console.rstrip("/"), proc)
-        yield console.rstrip("/"), token
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_up(tmp_path, WINNOW_ROLLUP_EVERY_SECONDS="1") as (base, token, lines):
+        console = next(line.split()[1] for line in lines if line.strip().startswith("console:"))
+        assert console == base + "/"
+        yield base, token
 
 
 def test_winnow_up_then_sign_in_with_the_printed_key_and_open_every_page(

@@ -22,6 +22,12 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ConsoleClient = Callable[..., FlaskClient]
 
 
+def text(answer: Any) -> str:
+    """A test client answer's body as text."""
+    body: str = answer.get_data(as_text=True)
+    return body
+
+
 def form_token(client: FlaskClient, path: str = "/signin") -> str:
     page = client.get(path)
     found = TOKEN.search(page.get_data(as_text=True))

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.test_datasets import add_conversations, app, build, define, ids, manifest, owner
-from tests.console.conftest import ConsoleClient, form_token
+from tests.console.conftest import ConsoleClient, form_token, text
 from tests.helpers import Tenant, run_jobs
 
 __all__ = ["app", "owner"]  # fixtures: exact-dedupe app, a key that may build datasets
@@ -27,9 +27,6 @@ def two_versions(app: Flask, client: FlaskClient, owner: Tenant) -> None:
     run_jobs(app)
     build(app, client, owner, NAME, "more tickets")
 
-
-def text(resp: object) -> str:
-    return resp.get_data(as_text=True)  # type: ignore[attr-defined, no-any-return]
 
 
 def test_the_list_and_a_datasets_versions(app: Flask, client: FlaskClient, owner: Tenant,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.models import Item, Review
 from tests.conftest import MakeTenant
-from tests.console.conftest import ConsoleClient, form_token
+from tests.console.conftest import ConsoleClient, form_token, text
 from tests.helpers import Tenant, conversation, event, run_jobs
 
 REVIEWER = ("events:write", "events:read", "items:read", "items:review")
@@ -38,8 +38,8 @@ def share(app: Flask, t: Tenant, cid: str, *texts: str, user: str | None = None,
 
 def quarantined(app: Flask, t: Tenant, n: int, user: str | None = None) -> list[str]:
     ids = [f"q-{i}" for i in range(n)]
-    for cid, text in zip(ids, SHORT, strict=False):
-        share(app, t, cid, text, user=user)
+    for cid, said in zip(ids, SHORT, strict=False):
+        share(app, t, cid, said, user=user)
     run_jobs(app)
     assert states(app, ids) == {cid: "quarantined" for cid in ids}
     return ids
@@ -57,10 +57,6 @@ def reviews(app: Flask) -> list[tuple[str, str, str, str, str | None]]:
         rows = session.execute(select(Review, Item.external_id)
                                .join(Item, Item.id == Review.item_id).order_by(Review.id))
         return [(i, r.action, r.from_state, r.to_state, r.note) for r, i in rows]
-
-
-def text(answer: Any) -> str:
-    return str(answer.get_data(as_text=True))
 
 
 def decide(client: FlaskClient, item_id: str, action: str, note: str = "",

@@ -12,13 +12,10 @@ from sqlalchemy import select
 
 from app.models import ApiKey, Project
 from tests.conftest import MakeTenant
-from tests.console.conftest import ConsoleClient, form_token
+from tests.console.conftest import ConsoleClient, form_token, text
 
 NEW_TOKEN = re.compile(r'id="new-token" value="(wn_[^"]+)"')
 
-
-def text(resp: object) -> str:
-    return resp.get_data(as_text=True)  # type: ignore[attr-defined, no-any-return]
 
 
 def selected(page: str, name: str) -> str:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from tests.api.test_skew_api import NOW, app, eval_set, owner, store_items
-from tests.console.conftest import ConsoleClient
+from tests.console.conftest import ConsoleClient, text
 from tests.helpers import Tenant
 from tests.unit.test_skew import coding, support
 
@@ -20,9 +20,6 @@ __all__ = ["app", "owner"]  # fixtures: exact-dedupe app, a key that may build d
 
 QUERY = "/skew?dataset=support-eval%401&split=test&since=30d"
 
-
-def text(resp: object) -> str:
-    return resp.get_data(as_text=True)  # type: ignore[attr-defined, no-any-return]
 
 
 def test_the_form_offers_ready_versions(app: Flask, client: FlaskClient, owner: Tenant,

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,28 +97,31 @@ def test_projects_and_keys(tmp_path: Path) -> None:
     assert worker.exit_code == 1 and "WINNOW_REDIS_URL" in worker.output
 
 
-@pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
-    """`winnow up` with no configuration at all, as a newcomer runs it."""
+@contextmanager
+def running_up(tmp_path: Path, **env: str) -> Iterator[tuple[str, str, list[str]]]:
+    """`winnow up` on a fresh data folder: its address, the key it printed, the lines it
+    printed up to the key; stopped (SIGINT) afterwards."""
     port = free_port()
     proc = subprocess.Popen(
         [WINNOW, "up", "--port", str(port)],
-        env=clean_env(tmp_path),
+        env=clean_env(tmp_path, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         token = None
+        lines = []
         assert proc.stdout is not None
         for line in proc.stdout:
-            if "API key" in line:
+            lines.append(line)
+            if "API key (shown once" in line:
                 token = line.rsplit(" ", 1)[1].strip()
                 break
         assert token and token.startswith("wn_")
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, proc)
-        yield base, token, proc
+        yield base, token, lines
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -126,8 +130,15 @@ def embedded(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]
             proc.kill()
 
 
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """`winnow up` with no configuration at all, as a newcomer runs it."""
+    with running_up(tmp_path) as up:
+        yield up
+
+
 def test_winnow_up_posts_a_batch_reads_it_back_and_replays_idempotently(
-    embedded: tuple[str, str, subprocess.Popen[str]], tmp_path: Path
+    embedded: tuple[str, str, list[str]], tmp_path: Path
 ) -> None:
     base, token, _ = embedded
     assert (tmp_path / "winnow.db").exists()
