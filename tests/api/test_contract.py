@@ -174,6 +174,51 @@ def test_database_lost_during_a_batch_is_a_503_and_the_retry_stores_it(
 @pytest.mark.postgres
 @pytest.mark.redis  # the PostgreSQL configuration runs with Redis
 @ONLY_PG
+def test_a_connection_idle_past_the_ping_age_is_checked_and_replaced_when_dead(
+    pg_app: Flask, make_tenant: MakeTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ping for a connection used moments ago; one idle past IDLE_PING_SECONDS is pinged,
+    and when the server ended its backend meanwhile (a real termination), the pool connects
+    afresh and the request succeeds."""
+    from app import db as db_module
+
+    t = make_tenant("idle")
+    client = pg_app.test_client()
+    engine = pg_app.extensions["winnow"].db.engine
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return bool(real_ping(dbapi_connection))
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    assert client.post("/v1/events", json=event(1), headers=t.headers).status_code == 201
+    pings.clear()
+    for i in range(2, 5):  # back to back: the connection was just given back, no ping
+        assert client.post("/v1/events", json=event(i), headers=t.headers).status_code == 201
+    assert pings == []
+
+    # The server ends the pooled connection's backend while it sits idle; time passes.
+    with engine.connect() as conn:  # the one connection the requests used, back in the pool
+        pid = conn.connection.dbapi_connection.info.backend_pid
+    assert engine.pool.checkedin() == 1
+    assert PG_URL is not None
+    admin_url = make_url(PG_URL).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    with psycopg.connect(admin_url, autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
+    pings.clear()
+    resp = client.post("/v1/events", json=event(9), headers=t.headers)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert pings  # it was pinged, found dead, and replaced
+    assert _events_stored(pg_app) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.redis  # the PostgreSQL configuration runs with Redis
+@ONLY_PG
 def test_database_lost_while_committing_says_the_outcome_is_unknown(
     pg_app: Flask, make_tenant: MakeTenant
 ) -> None:
