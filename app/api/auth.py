@@ -29,13 +29,19 @@ def authenticate() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
-    # Checked first: a guess from an address over its failure budget is not even looked at.
-    limiter().refuse_failing_client(client_address())
-    try:
-        key = verify_token(request_session(), token)
-    except KeyRejected as exc:
-        limiter().count_failure(client_address())
-        raise _unauthorized(str(exc), "invalid_token") from None
+    gate = limiter()
+    # A key this process verified moments ago: one Redis round trip checks that it is not
+    # revoked and the address not over its failure budget, and counts the call.
+    key = gate.kept_key(token)
+    if key is None or not gate.admit_kept(key, client_address()):
+        # Checked first: a guess from an address over its failure budget is not even looked at.
+        gate.refuse_failing_client(client_address())
+        try:
+            key = verify_token(request_session(), token)
+        except KeyRejected as exc:
+            gate.count_failure(client_address())
+            raise _unauthorized(str(exc), "invalid_token") from None
+        gate.keep(token, key)
     allowed = has_scope(key, op.scope)
     g.caller = key
     if not allowed:

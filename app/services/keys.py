@@ -1,17 +1,24 @@
-"""API keys: shown once, stored as a sha256 of a 256-bit secret, scoped, revocable."""
+"""API keys: shown once, stored as a sha256 of a 256-bit secret, scoped, revocable.
+
+A process may keep keys it verified for a few seconds (the API's gate does, with Redis: see
+app/api/ratelimit.py); a revocation is announced to every such keeper when its transaction
+commits (`listen_for_revocations`), so a revoked key stops working at once.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
+from typing import Protocol, cast
 
 from limits import parse_many
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey, Project
@@ -19,6 +26,38 @@ from app.models.base import utcnow
 from app.services.errors import Invalid, NotFound
 
 TOKEN_PREFIX = "wn"
+log = logging.getLogger("winnow.keys")
+_REVOKED = "winnow.revoked_keys"
+
+
+class RevocationListener(Protocol):
+    def revoked(self, key_ids: set[int]) -> None: ...
+
+
+_listeners: weakref.WeakSet[RevocationListener] = weakref.WeakSet()
+
+
+def listen_for_revocations(listener: RevocationListener) -> None:
+    """`listener.revoked(ids)` runs after every commit that revoked keys, in this process
+    (held weakly: an app that is gone stops listening)."""
+    _listeners.add(listener)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce_revocations(session: Session) -> None:
+    ids: set[int] = session.info.pop(_REVOKED, set())
+    if not ids:
+        return
+    for listener in list(_listeners):
+        try:
+            listener.revoked(ids)
+        except Exception:  # the revocation is committed; the keepers' TTL bounds the rest
+            log.exception("could not announce a key revocation")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_revocations(session: Session) -> None:
+    session.info.pop(_REVOKED, None)
 
 
 class Scope(StrEnum):
@@ -135,4 +174,5 @@ def revoke_key(session: Session, prefix: str, project_id: int | None = None) -> 
         raise NotFound(f"no API key with prefix {prefix[:40]!r}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+    session.info.setdefault(_REVOKED, set()).add(key.id)
     return key
