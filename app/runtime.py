@@ -11,12 +11,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from cryptography.fernet import MultiFernet
-
 from app.config import Settings
 from app.db import Database
 from app.jobs import JobQueue
-from app.services.crypto import cipher
+from app.services.crypto import Box, cipher
 from app.store import Store
 
 
@@ -25,12 +23,12 @@ class Runtime:
     settings: Settings
     db: Database
     queue: JobQueue
-    _box: MultiFernet | None = field(default=None, repr=False)
+    _box: Box | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
-    def box(self) -> MultiFernet:
+    def box(self) -> Box:
         """The cipher for raw conversation text; raises crypto.KeyMissing when none is set."""
         if self._box is None:
             self._box = cipher(self.settings)

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
-from cryptography.fernet import MultiFernet
 from flask import Response, current_app, g, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from app.api.errors import Problem, field_errors, validation_problem
 from app.db import Database, unit_of_work
 from app.jobs import JobQueue
 from app.runtime import Runtime
-from app.services.crypto import KeyMissing
+from app.services.crypto import Box, KeyMissing
 from app.services.keys import VerifiedKey
 from app.services.screening import Sealing
 from app.store import Store
@@ -44,7 +43,7 @@ def job_queue() -> JobQueue:
     return runtime().queue
 
 
-def sealer() -> MultiFernet:
+def sealer() -> Box:
     """The cipher for raw conversation text (created on first use; see services.crypto)."""
     try:
         return runtime().box

@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from cryptography.fernet import MultiFernet
 from flask import current_app
 
 from app.config import Settings
 from app.db import Database
 from app.runtime import Runtime
-from app.services.crypto import KeyMissing
+from app.services.crypto import Box, KeyMissing
 
 
 def fail(message: str) -> None:
@@ -57,7 +56,7 @@ def project_id_of(slug: str) -> int:
     raise AssertionError
 
 
-def sealer() -> MultiFernet:
+def sealer() -> Box:
     """The cipher for raw text, or the one-line reason there is none."""
     try:
         return runtime().box

@@ -1,7 +1,8 @@
 """Curation items: a shared conversation on its way from `received` to an outcome state.
 
-The raw text exists only as `raw_ciphertext` (Fernet) while the item waits in `received`;
-screening replaces it with the redacted turns and sets it to NULL in the same transaction.
+The raw text exists only as `raw_ciphertext` (sealed: services.crypto) while the item waits in
+`received`; screening replaces it with the redacted turns and sets it to NULL in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Item(Base):
     conversation_ref: Mapped[str | None] = mapped_column(String(128))
     user_id: Mapped[str | None] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(24), default="received")
-    # A Fernet token (url-safe base64 text) of the raw turns; NULL once screened.
+    # A sealed token (services.crypto, url-safe base64 text) of the raw turns; NULL once screened.
     raw_sealed: Mapped[str | None] = mapped_column(Text)
     turns: Mapped[int] = mapped_column(SmallInteger)
     # After screening: [{"role": ..., "text": ...}] with placeholders; findings without values.

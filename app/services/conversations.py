@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from cryptography.fernet import MultiFernet
 from sqlalchemy import Table, event, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from app.models import Item
 from app.models.base import utcnow
 from app.payloads.conversations import ConversationIn, Message
 from app.payloads.events import EventIn
-from app.services.crypto import seal_turns
+from app.services.crypto import Box, seal_turns
 from app.services.events import store_events
 from app.services.ingest import Outcome, body_hash, store_rows
 from app.services.screening import Sealing
@@ -47,7 +46,7 @@ class Share:
 
 
 def item_row(project_id: int, share: Share, source: str, received_at: datetime,
-             box: MultiFernet, job_id: str) -> dict[str, Any]:
+             box: Box, job_id: str) -> dict[str, Any]:
     turns = [(m.role, m.content) for m in share.messages]
     return {
         "project_id": project_id,
@@ -74,7 +73,7 @@ def from_conversation(conv: ConversationIn) -> Share:
 
 
 def store_shares(session: Session, project_id: int, shares: Sequence[Share], *, source: str,
-                 box: MultiFernet, queue: JobQueue) -> list[Outcome]:
+                 box: Box, queue: JobQueue) -> list[Outcome]:
     """Store new items; enqueue one curation job for those created, after the commit."""
     if not shares:
         return []
@@ -91,14 +90,14 @@ def store_shares(session: Session, project_id: int, shares: Sequence[Share], *, 
 
 
 def store_conversations(session: Session, project_id: int, convs: Sequence[ConversationIn],
-                        *, box: MultiFernet, queue: JobQueue, source: str = "api"
+                        *, box: Box, queue: JobQueue, source: str = "api"
                         ) -> list[Outcome]:
     return store_shares(session, project_id, [from_conversation(c) for c in convs],
                         source=source, box=box, queue=queue)
 
 
 def store_events_with_shares(session: Session, project_id: int, events: Sequence[EventIn], *,
-                             box: MultiFernet, queue: JobQueue, sealing: Sealing
+                             box: Box, queue: JobQueue, sealing: Sealing
                              ) -> list[Outcome]:
     """Events, plus an item for every share event that carries its conversation.
 

@@ -69,7 +69,9 @@ def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> s
                 if value is not None and value.tzinfo is None:
                     raise ValueError(f"naive datetime given to the UTC column {name}")
         rows_json = orjson.dumps(rows).decode()
-        return set(session.scalars(_recordset_insert(table, tuple(rows[0])), {"rows": rows_json}))
+        # On the session's connection (Core): the ORM's execution layer adds nothing here.
+        insert = _recordset_insert(table, tuple(rows[0]))
+        return set(session.connection().scalars(insert, {"rows": rows_json}))
     if dialect.name == "sqlite":
         stmt = (
             sqlite.insert(table)
@@ -100,7 +102,7 @@ def store_rows(
         query = select(table.c.external_id, table.c.body_hash).where(
             table.c.project_id == project_id, table.c.external_id.in_(known)
         )
-        stored.update({ext: h for ext, h in session.execute(query)})
+        stored.update({ext: h for ext, h in session.connection().execute(query)})
 
     outcomes: list[Outcome] = []
     for i, row in enumerate(rows):
