@@ -75,16 +75,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
-@pytest.fixture(autouse=True)
-def _every_commit_asks_for_screening(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests run jobs right after posting and count the jobs waiting: each commit that sealed
-    text asks for its screening job at once, as on the embedded queue. How production
-    coalesces the asks is tested on its own (test_free_text_screening)."""
-    from app.services import screening
-
-    monkeypatch.setattr(screening, "CLAIM_EVERY", 0.0)
-
-
 # Production refuses to run without a shared key; the tests use a fresh one per run.
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 

@@ -15,9 +15,6 @@ the retention limit: the sealed text was purged).
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,63 +107,10 @@ def enqueue_screening(queue: JobQueue, project_id: int, *, coalesce: bool = True
     return True
 
 
-# With Redis, asking for a screening job costs a round trip after every commit that sealed
-# something; a process asks at most once per CLAIM_EVERY seconds per project instead.
-CLAIM_EVERY = 0.05
-
-
-class _Coalescer:
-    """The first commit after a quiet spell asks at once; commits within CLAIM_EVERY of an ask
-    share one ask on a timer thread when the spell ends. Every commit is followed by an ask
-    that starts after it (a commit that finds an ask scheduled happened before that ask takes
-    itself off the schedule), so the job that ask finds or enqueues sees the commit's rows:
-    the claim protocol's guarantee, for one Redis call per burst instead of one per request."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: dict[int, float] = {}
-        self._scheduled: set[int] = set()
-
-    def ask(self, queue: JobQueue, project_id: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            wait = self._last.get(project_id, -CLAIM_EVERY) + CLAIM_EVERY - now
-            if wait <= 0:
-                self._last[project_id] = now
-            elif project_id in self._scheduled:
-                return
-            else:
-                self._scheduled.add(project_id)
-        if wait <= 0:
-            enqueue_screening(queue, project_id)
-            return
-        timer = threading.Timer(wait, self._deferred, (queue, project_id))
-        timer.daemon = True
-        timer.start()
-
-    def _deferred(self, queue: JobQueue, project_id: int) -> None:
-        with self._lock:
-            self._scheduled.discard(project_id)
-            self._last[project_id] = time.monotonic()
-        enqueue_screening(queue, project_id)
-
-    def reset(self) -> None:
-        """In a forked child: its parent's timers do not run there."""
-        self._lock = threading.Lock()
-        self._last, self._scheduled = {}, set()
-
-
-_coalescer = _Coalescer()
-os.register_at_fork(after_in_child=_coalescer.reset)
-
-
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     for project_id, queue in session.info.pop(_PENDING_KEY, {}).items():
-        if queue.durable:
-            _coalescer.ask(queue, project_id)
-        else:  # the embedded queue's claim is a set in memory: as cheap as coalescing
-            enqueue_screening(queue, project_id)
+        enqueue_screening(queue, project_id)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -4,7 +4,6 @@ and 6), on SQLite with the in-process queue and on PostgreSQL with RQ.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlalchemy import select, update
 
 from app.models import Event, Generation, Item
 from app.models.base import utcnow
-from app.services import screening
 from tests.conftest import MakeTenant
 from tests.helpers import conversation, generation, run_jobs
 
@@ -198,9 +196,7 @@ def test_one_screening_job_waits_per_project_and_none_is_missed(
     app: Flask, client: FlaskClient, make_tenant: MakeTenant
 ) -> None:
     """Intake asks for a screening job only when none is waiting (a single event per request
-    would otherwise enqueue one each); a row arriving after a job started gets a new one.
-    (Every commit asks here, as in every test; the next has asks coalesced, as in
-    production.)"""
+    would otherwise enqueue one each); a row arriving after a job started gets a new one."""
     queue = app.extensions["winnow"].queue
     h = make_tenant(scopes=("admin",)).headers
 
@@ -220,38 +216,6 @@ def test_one_screening_job_waits_per_project_and_none_is_missed(
     run_jobs(app)
     got = client.get("/v1/events", headers=h).get_json()["data"]
     assert len(got) == 6 and {e["screening"] for e in got} == {"redacted"}
-
-
-@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
-def test_asks_for_a_screening_job_are_coalesced_and_the_last_commit_is_covered(
-    app: Flask, client: FlaskClient, make_tenant: MakeTenant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A burst of sealed events costs a few claims, not one per request; the commits after
-    the last immediate ask are covered by the deferred one: every event ends up screened."""
-    monkeypatch.setattr(screening, "CLAIM_EVERY", 0.5)
-    screening._coalescer.reset()  # project ids start again in every test's database
-    queue = app.extensions["winnow"].queue
-    h = make_tenant(scopes=("admin",)).headers
-    claims: list[str] = []
-    real_claim = queue.claim
-
-    def counted(key: str, ttl: int) -> bool:
-        claims.append(key)
-        return bool(real_claim(key, ttl))
-
-    monkeypatch.setattr(queue, "claim", counted)
-    for i in range(10):
-        _post(client, "/v1/events", {"id": f"b{i}", "type": "comment", "generation_id": "g",
-                                     "text": f"Write to {EMAIL}"}, h)
-    assert len(claims) == 1  # the first asked at once; the rest wait for one deferred ask
-    run_jobs(app)  # the job started after b0's commit (maybe not after b9's)
-    _post(client, "/v1/events", {"id": "b10", "type": "comment", "generation_id": "g",
-                                 "text": f"Write to {EMAIL}"}, h)
-    time.sleep(1.2)  # the deferred ask's moment has passed (a wait for a timer, not a speed)
-    assert 2 <= len(claims) <= 3
-    run_jobs(app)
-    got = client.get("/v1/events", headers=h).get_json()["data"]
-    assert len(got) == 11 and {e["screening"] for e in got} == {"redacted"}
 
 
 def test_the_in_process_queue_claims_a_key_once_until_released() -> None:
