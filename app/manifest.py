@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import orjson
 
@@ -38,24 +38,43 @@ def key(store: Store, project: str, name: str, number: int) -> str:
     return store.key(project, name, number, FILE)
 
 
+class Tally:
+    """A split's label distributions, counted entry by entry (a build counts as it writes)."""
+
+    __slots__ = ("corrected", "modes", "signals", "verdicts")
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, int] = {}
+        self.signals: dict[str, int] = {}
+        self.modes: dict[str, int] = {}
+        self.corrected = 0
+
+    def add(self, verdict: str | None, signal: str | None, modes: Iterable[str],
+            corrected: bool) -> None:
+        key = verdict or "none"
+        self.verdicts[key] = self.verdicts.get(key, 0) + 1
+        key = signal or "none"
+        self.signals[key] = self.signals.get(key, 0) + 1
+        for mode in modes:
+            self.modes[mode] = self.modes.get(mode, 0) + 1
+        self.corrected += bool(corrected)
+
+    def result(self, origins: Mapping[str, int]) -> dict[str, Any]:
+        return {
+            "verdict": dict(sorted(self.verdicts.items())),
+            "signal": dict(sorted(self.signals.items())),
+            "failure_modes": dict(sorted(self.modes.items())),
+            "corrected": self.corrected,
+            "preference_origin": dict(sorted(origins.items())),
+        }
+
+
 def tally(entries: Iterable[Sequence[Any]], origins: Counter[str]) -> dict[str, Any]:
     """A split's label distributions from its entries and its preference pairs' origins."""
-    verdicts: Counter[str] = Counter()
-    signals: Counter[str] = Counter()
-    modes: Counter[str] = Counter()
-    corrected = 0
+    counts = Tally()
     for entry in entries:
-        verdicts[entry[3] or "none"] += 1
-        signals[entry[4] or "none"] += 1
-        modes.update(entry[5])
-        corrected += bool(entry[6])
-    return {
-        "verdict": dict(sorted(verdicts.items())),
-        "signal": dict(sorted(signals.items())),
-        "failure_modes": dict(sorted(modes.items())),
-        "corrected": corrected,
-        "preference_origin": dict(sorted(origins.items())),
-    }
+        counts.add(entry[3], entry[4], entry[5], entry[6])
+    return counts.result(origins)
 
 
 def write(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[bytes]]) -> None:
@@ -72,6 +91,34 @@ def write(sink: Sink, head: dict[str, Any], items: dict[str, Iterable[bytes]]) -
         sink.add(b"]" if first else b"\n    ]")
     sink.add(b"\n  }\n}\n")
     sink.flush()
+
+
+ENTRY = b",\n      "  # what precedes an entry in the item lists (the first drops the comma)
+
+
+def write_framed(sink: Sink, head: dict[str, Any], items: dict[str, IO[bytes]]) -> None:
+    """`write`, with each split's entries already framed: a file of `ENTRY + entry JSON` per
+    entry, copied a block at a time (a build writes its entries so as it goes). The same
+    bytes as `write` of the bare entries."""
+    text = orjson.dumps(head, option=orjson.OPT_INDENT_2)
+    sink.add(text[:-2] + ITEMS_MARKER)
+    for n, (split, framed) in enumerate(items.items()):
+        sink.add(b"," if n else b"")
+        sink.add(b"\n    " + orjson.dumps(split) + b": [")
+        framed.seek(0)
+        block = framed.read(COPY_BLOCK)
+        if not block:
+            sink.add(b"]")
+            continue
+        sink.add(block[1:])  # the first entry has no comma before it
+        while block := framed.read(COPY_BLOCK):
+            sink.add(block)
+        sink.add(b"\n    ]")
+    sink.add(b"\n  }\n}\n")
+    sink.flush()
+
+
+COPY_BLOCK = 1 << 20
 
 
 def read(store: Store, project: str, name: str, number: int) -> Any:

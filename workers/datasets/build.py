@@ -36,6 +36,7 @@ from app.models.base import utcnow
 from app.payloads.datasets import DatasetDefinition
 from app.services.projects import signal_map
 from app.store import Store
+from workers.collector import full_collections_deferred
 from workers.curation.runtime import models
 from workers.datasets import erasure
 from workers.datasets.formats import (
@@ -66,9 +67,10 @@ T = TypeVar("T")
 @dataclass
 class SplitOut:
     sinks: dict[str, Sink]
-    ids: IO[bytes]
+    ids: IO[bytes]  # the split's manifest entries, framed (manifest.write_framed)
     items: int = 0
     origins: Counter[str] = field(default_factory=Counter)
+    labels: manifest.Tally = field(default_factory=manifest.Tally)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def build_version(version_id: int) -> dict[str, Any]:
         project_id = project.id
     store = rt.store
     try:
-        manifest_sha, counts = Builder(job, store).run(project_id, signals)
+        with full_collections_deferred():
+            manifest_sha, counts = Builder(job, store).run(project_id, signals)
     except Exception as exc:
         own = type(exc).__module__.startswith(("workers", "app"))
         error = f"{type(exc).__name__}: {exc}" if own else type(exc).__name__
@@ -354,6 +357,7 @@ class Builder:
             flags = "ef"
         for data in pair_lines:
             digest.update(data)
+        corrected = labels.correction is not None
         entry = [
             c.external_id,
             digest.hexdigest()[:16],
@@ -361,9 +365,10 @@ class Builder:
             labels.verdict,
             labels.signal,
             list(labels.failure_modes),
-            labels.correction is not None,
+            corrected,
         ]
-        out.ids.write(orjson.dumps(entry) + b"\n")
+        out.ids.write(manifest.ENTRY + orjson.dumps(entry))
+        out.labels.add(labels.verdict, labels.signal, labels.failure_modes, corrected)
         out.items += 1
 
     def write_manifest(self) -> tuple[str, dict[str, Any]]:
@@ -382,7 +387,7 @@ class Builder:
             }
             splits[split] = {
                 "items": out.items,
-                "labels": manifest.tally((orjson.loads(e) for e in _rewind(out.ids)), out.origins),
+                "labels": out.labels.result(out.origins),
                 "files": files,
             }
             counts[split] = {"items": out.items, **{f: files[f]["records"] for f in FORMATS}}
@@ -406,7 +411,7 @@ class Builder:
         }
         with self.store.writer(self.key(manifest.FILE)) as raw:
             sink = Sink(raw)
-            manifest.write(sink, head, {s: _rewind(o.ids) for s, o in self.outs.items()})
+            manifest.write_framed(sink, head, {s: o.ids for s, o in self.outs.items()})
         counts["excluded"] = head["excluded"]
         return sink.digest.hexdigest(), counts
 
@@ -522,11 +527,6 @@ def _dicts(rows: list[tuple[int, str, str, int]]) -> list[dict[str, Any]]:
     return [
         {"dataset_id": d, "group_hash": g, "split": s, "since_version": v} for d, g, s, v in rows
     ]
-
-
-def _rewind(handle: IO[bytes]) -> Iterator[bytes]:
-    handle.seek(0)
-    yield from handle
 
 
 def _iso(moment: datetime) -> str:

@@ -87,19 +87,25 @@ class Labels:
     judged_by: str | None = None  # annotators | explicit | implicit
 
 
+_STRONG_POSITIVE, _POSITIVE, _NEUTRAL, _NEGATIVE, _STRONG_NEGATIVE = (
+    s.value for s in (Signal.STRONG_POSITIVE, Signal.POSITIVE, Signal.NEUTRAL, Signal.NEGATIVE,
+                      Signal.STRONG_NEGATIVE)
+)  # plain strings: an enum member's `.value` is a descriptor call, and this runs per item
+
+
 def signal_of(score: float | None) -> str | None:
     """The net signal of a mean score (-2..+2), rounded to the nearest step."""
     if score is None:
         return None
     if score >= 1.5:
-        return Signal.STRONG_POSITIVE.value
+        return _STRONG_POSITIVE
     if score >= 0.5:
-        return Signal.POSITIVE.value
+        return _POSITIVE
     if score > -0.5:
-        return Signal.NEUTRAL.value
+        return _NEUTRAL
     if score > -1.5:
-        return Signal.NEGATIVE.value
-    return Signal.STRONG_NEGATIVE.value
+        return _NEGATIVE
+    return _STRONG_NEGATIVE
 
 
 POSITIVE_SIGNALS = (Signal.STRONG_POSITIVE.value, Signal.POSITIVE.value)
@@ -122,6 +128,29 @@ def feedback_score(
     implicit = {t: n for t, n in by_type.items() if kind(t) is Kind.IMPLICIT}
     score = Feedback(implicit, {}).score(signals)
     return score, (Kind.IMPLICIT.value if score is not None else None)
+
+
+class FeedbackScores:
+    """`feedback_score` under one signal map, kept per distinct mix of reactions: a build scores
+    a million items, and most share one of a few mixes (one thumbs up, a copy and an accept)."""
+
+    LIMIT = 4096  # mixes kept; past it the memo starts again (counts can make many)
+
+    def __init__(self, signals: SignalMap) -> None:
+        self.signals = signals
+        self.memo: dict[tuple[Any, ...], tuple[float | None, str | None]] = {}
+
+    def __call__(
+        self, by_type: Mapping[str, int], ratings: Mapping[int, int]
+    ) -> tuple[float | None, str | None]:
+        key = (*by_type.items(), None, *ratings.items())
+        got = self.memo.get(key)
+        if got is None:
+            got = feedback_score(by_type, ratings, self.signals)
+            if len(self.memo) >= self.LIMIT:
+                self.memo.clear()
+            self.memo[key] = got
+        return got
 
 
 def judge(

@@ -20,7 +20,7 @@ from app.feedback import SignalMap
 from app.models import Annotation, Event, Generation, Item, SampleVerdict
 from app.models.item import ACCEPTED_STATES
 from app.services.reactions import latest_tweaks
-from workers.datasets.select import Candidate, Review, feedback_score
+from workers.datasets.select import Candidate, FeedbackScores, Review
 
 COLUMNS = (
     Item.id,
@@ -70,6 +70,7 @@ def candidates(
     if until is not None:
         base = base.where(Item.occurred_at < until)
 
+    scores = FeedbackScores(signals)
     last_id = 0
     while True:
         with sessions() as session:
@@ -85,7 +86,7 @@ def candidates(
             if not rows:
                 break
             last_id = rows[-1][0]
-            yield _enrich(session, project_id, signals, rows, redact)
+            yield _enrich(session, project_id, scores, rows, redact)
     after: tuple[str, int] | None = None
     while True:
         with sessions() as session:
@@ -100,11 +101,11 @@ def candidates(
             if not rows:
                 break
             after = (rows[-1][2], rows[-1][0])
-            yield _enrich(session, project_id, signals, rows, redact)
+            yield _enrich(session, project_id, scores, rows, redact)
 
 
 def _enrich(
-    session: Any, project_id: int, signals: SignalMap, rows: Sequence[Any], redact: Redactor
+    session: Any, project_id: int, scores: FeedbackScores, rows: Sequence[Any], redact: Redactor
 ) -> list[Candidate]:
     dialect = session.get_bind().dialect.name
     session = session.connection()  # column selects: Core, without the ORM's result layer
@@ -158,7 +159,7 @@ def _enrich(
         by_type = types.get(item_id)
         score = kind = None
         if by_type is not None:
-            score, kind = feedback_score(by_type, ratings.get(item_id, no_ratings), signals)
+            score, kind = scores(by_type, ratings.get(item_id, no_ratings))
         out.append(
             Candidate(
                 item_id=item_id,
