@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         "negative_first"
     )
     push_batch_size: int = Field(default=500, ge=1, le=5000)
+    # Label Studio advises about 100,000 tasks per project (its lists and exports slow past
+    # it): when a Winnow project's review project holds this many, a new one takes new tasks.
+    label_studio_tasks_per_project: int = Field(default=100_000, ge=1, le=10_000_000)
     label_studio_timeout_seconds: float = Field(default=30.0, gt=0)
     # Periodic push of waiting items and sync of annotations a lost webhook missed.
     label_studio_sync_every_seconds: int = Field(default=300, ge=5)

@@ -29,13 +29,15 @@ from app.models.base import Base, BigId, utcnow
 class LabelStudioProject(Base):
     __tablename__ = "label_studio_projects"
     __table_args__ = (
-        UniqueConstraint("project_id", "kind"),
+        UniqueConstraint("project_id", "kind", "number"),
         UniqueConstraint("ls_project_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # review | pairwise
+    # 1, 2, ...: when the newest is full (label_studio_tasks_per_project), the next takes over.
+    number: Mapped[int] = mapped_column(default=1, server_default="1")
     ls_project_id: Mapped[int] = mapped_column()
     config_sha256: Mapped[str] = mapped_column(String(64))
     webhook_id: Mapped[int | None] = mapped_column()

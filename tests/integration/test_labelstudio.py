@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app.cli import make_app
@@ -381,8 +381,10 @@ def test_pushing_while_label_studio_is_stopped_then_started_creates_each_task_on
             run_jobs(app)
         with pytest.raises(Unavailable):
             push_project(tenant.project_id)
+        # Nothing was claimed (asking how full the project is failed first): each item waits,
+        # saying why.
         states = {i.state for i in items_of(app, tenant.project_id)}
-        assert states == {"annotation_pending"}
+        assert states == {"accepted"}
         assert all(i.push_error for i in items_of(app, tenant.project_id))
         ready = client.get("/readyz").get_json()
         assert ready["checks"]["label_studio"].startswith("unreachable")
@@ -397,6 +399,61 @@ def test_pushing_while_label_studio_is_stopped_then_started_creates_each_task_on
         i.id for i in items_of(app, tenant.project_id)
     ]
     assert client.get("/readyz").get_json()["checks"]["label_studio"] == "ok"
+
+
+def test_a_full_label_studio_project_rolls_over_to_the_next(
+    served: tuple[Flask, Served], ls: Any
+) -> None:
+    from app import runtime
+    from workers.labelstudio.push import push_project
+    from workers.labelstudio.schedule import annotation_round
+
+    app, client, tenant, ids = start(served)
+    settings = app.config["WINNOW_SETTINGS"]
+    small = settings.model_copy(update={"label_studio_tasks_per_project": 3,
+                                        "push_batch_size": 2})
+    app.config["WINNOW_SETTINGS"] = small
+    with without_auto_push(app):
+        for i, question in enumerate(QUESTIONS[:4]):
+            share(client, tenant, f"c{i}", question, "Use the menu.")
+        run_jobs(app)
+    runtime.current().settings = small
+    assert push_project(tenant.project_id).created == 4
+    with app.extensions["winnow"].db.session() as session:
+        rows = [(r.number, r.ls_project_id, r.webhook_id) for r in session.scalars(
+            select(LabelStudioProject).where(LabelStudioProject.project_id == tenant.project_id,
+                                             LabelStudioProject.kind == "review")
+            .order_by(LabelStudioProject.number))]
+    assert [n for n, _, _ in rows] == [1, 2] and rows[0][1] == ids["review"]
+    first, second = (ls_tasks(ls, p) for _, p, _ in rows)
+    assert (len(first), len(second)) == (3, 1)  # full at 3; the rest in the next
+    assert rows[1][2] is not None  # its webhook too
+    assert ls.projects.get(id=rows[1][1]).title.endswith("conversation review (2)")
+    by_item = {t["data"]["winnow_item"]: t["id"] for t in first + second}
+    assert {i.id: i.ls_task_id for i in items_of(app, tenant.project_id)} == by_item
+
+    # The next items go to the newest project, which has room; setup keeps both up to date.
+    with without_auto_push(app):
+        share(client, tenant, "c9", QUESTIONS[9], "Use the menu.")
+        run_jobs(app)
+    runtime.current().settings = small
+    assert push_project(tenant.project_id).created == 1
+    assert len(ls_tasks(ls, rows[1][1])) == 2 and len(ls_tasks(ls, rows[0][1])) == 3
+    again = setup_ls(app, tenant.slug)
+    assert again["review"] == rows[1][1]
+    with app.extensions["winnow"].db.session() as session:
+        assert session.scalar(select(func.count()).select_from(LabelStudioProject).where(
+            LabelStudioProject.project_id == tenant.project_id)) == 3  # 2 review, 1 pairwise
+
+    # Annotations come back from both (webhooks, and the periodic sync reads every project).
+    (older,) = [t for t in first if t["data"]["winnow_item"] == min(by_item)]
+    ls.annotations.create(id=older["id"], result=BAD[:1], lead_time=1.0)
+    ls.annotations.create(id=second[0]["id"], result=BAD[:1], lead_time=1.0)
+    assert annotation_round() >= 1
+    run_jobs(app)
+    stored = wait_for(lambda: (run_jobs(app), annotations_of(app, tenant.project_id))[1])
+    assert sorted(a.item_id for a in stored) == sorted(
+        [older["data"]["winnow_item"], second[0]["data"]["winnow_item"]])
 
 
 def test_a_push_that_died_after_importing_is_reconciled_not_repeated(

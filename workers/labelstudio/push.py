@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from app import runtime
+from app.db import chunks
 from app.feedback import SignalMap
 from app.jobs import redis_connection
 from app.labelstudio import Refused, connect, translate
@@ -30,6 +31,7 @@ from app.services.reactions import Feedback, feedback_of
 from workers.labelstudio import claims
 from workers.labelstudio.claims import REVIEW, WAITING, resolve_unsure
 from workers.labelstudio.pairs import push_pairs
+from workers.labelstudio.setup import projects_of, roll_over
 from workers.labelstudio.tasks import order_key, review_task
 
 log = logging.getLogger("winnow.labelstudio")
@@ -80,32 +82,45 @@ def push_project(project_id: int) -> PushResult:
     ls = connect(settings)
     with project_lock(project_id) as keepalive:
         with rt.db.session() as session:
-            target = session.scalar(
-                select(LabelStudioProject).where(
-                    LabelStudioProject.project_id == project_id,
-                    LabelStudioProject.kind == "review",
-                )
-            )
+            rows = projects_of(session, project_id, "review")
+            target = rows[-1] if rows else None  # the newest takes new tasks
             project = session.get(Project, project_id)
             if target is None or project is None:
                 raise NotSetUp("no Label Studio project: run `winnow labelstudio setup`")
             ls_project = target.ls_project_id
             signals = SignalMap.from_overrides(project.signal_map)
+        # Claims are only ever made in the newest project, and it changes only below, after
+        # this: an earlier push's unsure items can only be there.
         recovered = resolve_unsure(ls, ls_project, project_id)
         order, known = _pending_in_order(project_id, settings.annotation_order, signals)
         created = 0
-        for start in range(0, len(order), settings.push_batch_size):
-            batch = order[start : start + settings.push_batch_size]
-            created += _push_batch(ls, ls_project, project_id, batch, signals, known)
+        cap = settings.label_studio_tasks_per_project
+        room = cap - _task_count(ls, ls_project, order) if order else 0
+        start = 0
+        while start < len(order):
+            if room <= 0:  # full: the next project takes the rest
+                full, ls_project = ls_project, _roll_over(project_id, ls)
+                log.info("Label Studio project %d holds %d tasks or more: new review tasks go "
+                         "to project %d", full, cap, ls_project)
+                room = cap
+            size = min(settings.push_batch_size, room)
+            batch = order[start : start + size]
+            start += size
+            pushed = _push_batch(ls, ls_project, project_id, batch, signals, known)
+            created += pushed
+            room -= pushed
             keepalive()
         waiting = _waiting(project_id)
         pairs = pairs_recovered = 0
         with rt.db.session() as session:
             pairwise = session.scalar(
-                select(LabelStudioProject.ls_project_id).where(
+                select(LabelStudioProject.ls_project_id)
+                .where(
                     LabelStudioProject.project_id == project_id,
                     LabelStudioProject.kind == "pairwise",
                 )
+                .order_by(LabelStudioProject.number.desc())
+                .limit(1)
             )
         if pairwise is not None:
             pairs, pairs_recovered = push_pairs(
@@ -120,6 +135,23 @@ def push_project(project_id: int) -> PushResult:
             pairs,
         )
     return PushResult(created, recovered, waiting, pairs, pairs_recovered)
+
+
+def _task_count(ls: Any, ls_project: int, waiting: Sequence[int]) -> int:
+    """The tasks the project holds; if Label Studio cannot say, the waiting items note why."""
+    try:
+        return int(ls.projects.get(id=ls_project).task_number or 0)
+    except Exception as exc:
+        error = translate(exc)
+        _note_error(waiting, str(error))
+        raise error from exc
+
+
+def _roll_over(project_id: int, ls: Any) -> int:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        project = session.get_one(Project, project_id)
+        return roll_over(session, project, rt.settings, ls, "review").ls_project_id
 
 
 def _waiting(project_id: int) -> int:
@@ -213,7 +245,10 @@ def _push_batch(
 
 def _note_error(ids: Sequence[int], message: str) -> None:
     with runtime.current().db.session() as session:
-        session.execute(update(Item).where(Item.id.in_(ids)).values(push_error=message[:200]))
+        for chunk in chunks(ids, 1000):
+            session.execute(
+                update(Item).where(Item.id.in_(chunk)).values(push_error=message[:200])
+            )
 
 
 def pending_projects() -> list[int]:
@@ -222,6 +257,7 @@ def pending_projects() -> list[int]:
         return list(
             session.scalars(
                 select(LabelStudioProject.project_id)
+                .distinct()
                 .where(LabelStudioProject.kind == "review")
                 .where(
                     select(Item.id)

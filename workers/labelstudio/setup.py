@@ -48,7 +48,7 @@ def setup_project(
     results = []
     for kind in CONFIGS:
         try:
-            results.append(_one(session, project, settings, ls, kind))
+            results.extend(_one(session, project, settings, ls, kind))
         except NotConfigured:
             raise
         except Exception as exc:  # SDK / HTTP errors: no bodies in messages
@@ -56,40 +56,84 @@ def setup_project(
     return results
 
 
-def _one(session: Session, project: Project, settings: Settings, ls: Any, kind: str) -> SetupResult:
+def _one(
+    session: Session, project: Project, settings: Settings, ls: Any, kind: str
+) -> list[SetupResult]:
+    """Every Label Studio project of this kind (the first created if there is none yet), its
+    label config, options and webhook brought up to date."""
     xml = label_config(kind)
     digest = hashlib.sha256(xml.encode()).hexdigest()
-    row = session.scalar(
-        select(LabelStudioProject).where(
-            LabelStudioProject.project_id == project.id, LabelStudioProject.kind == kind
+    rows = projects_of(session, project.id, kind)
+    if not rows:
+        return [_create(session, project, settings, ls, kind, 1)]
+    results = []
+    for row in rows:
+        changed = row.config_sha256 != digest
+        update: dict[str, Any] = dict(_options(settings), title=title(project, kind, row.number))
+        if changed:
+            update["label_config"] = xml
+        ls.projects.update(id=row.ls_project_id, **update)
+        row.config_sha256 = digest
+        row.webhook_id = _webhook(ls, settings, row.ls_project_id, row.webhook_id)
+        row.updated_at = utcnow()
+        session.flush()
+        results.append(SetupResult(kind, row.ls_project_id, False, changed, row.webhook_id))
+    return results
+
+
+def projects_of(session: Session, project_id: int, kind: str) -> list[LabelStudioProject]:
+    """A Winnow project's Label Studio projects of a kind, oldest first (the last takes new
+    tasks)."""
+    return list(
+        session.scalars(
+            select(LabelStudioProject)
+            .where(LabelStudioProject.project_id == project_id, LabelStudioProject.kind == kind)
+            .order_by(LabelStudioProject.number)
         )
     )
-    title = f"Winnow {project.slug}: {TITLES[kind]}"
-    options = {
+
+
+def roll_over(session: Session, project: Project, settings: Settings, ls: Any,
+              kind: str) -> SetupResult:
+    """The next Label Studio project of this kind, set up like the first: new tasks go there."""
+    rows = projects_of(session, project.id, kind)
+    try:
+        return _create(session, project, settings, ls, kind, (rows[-1].number if rows else 0) + 1)
+    except NotConfigured:
+        raise
+    except Exception as exc:  # SDK / HTTP errors: no bodies in messages
+        raise translate(exc) from exc
+
+
+def title(project: Project, kind: str, number: int) -> str:
+    base = f"Winnow {project.slug}: {TITLES[kind]}"
+    return base if number == 1 else f"{base} ({number})"
+
+
+def _options(settings: Settings) -> dict[str, Any]:
+    return {
         "maximum_annotations": settings.annotation_overlap,
         "show_overlap_first": True,
         "overlap_cohort_percentage": 100,
         "show_collab_predictions": True,  # the users' own feedback as a head start
     }
-    created = changed = False
-    if row is None:
-        remote = ls.projects.create(title=title, label_config=xml, **options)
-        row = LabelStudioProject(
-            project_id=project.id, kind=kind, ls_project_id=remote.id, config_sha256=digest
-        )
-        session.add(row)
-        created = changed = True
-    else:
-        changed = row.config_sha256 != digest
-        update: dict[str, Any] = dict(options, title=title)
-        if changed:
-            update["label_config"] = xml
-        ls.projects.update(id=row.ls_project_id, **update)
-        row.config_sha256 = digest
+
+
+def _create(session: Session, project: Project, settings: Settings, ls: Any, kind: str,
+            number: int) -> SetupResult:
+    xml = label_config(kind)
+    remote = ls.projects.create(title=title(project, kind, number), label_config=xml,
+                                **_options(settings))
+    row = LabelStudioProject(
+        project_id=project.id, kind=kind, number=number, ls_project_id=remote.id,
+        config_sha256=hashlib.sha256(xml.encode()).hexdigest(),
+    )
+    session.add(row)
+    session.flush()
     row.webhook_id = _webhook(ls, settings, row.ls_project_id, row.webhook_id)
     row.updated_at = utcnow()
     session.flush()
-    return SetupResult(kind, row.ls_project_id, created, changed, row.webhook_id)
+    return SetupResult(kind, row.ls_project_id, True, True, row.webhook_id)
 
 
 def _webhook(ls: Any, settings: Settings, ls_project_id: int, known: int | None) -> int | None:
