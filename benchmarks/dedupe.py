@@ -8,16 +8,18 @@ memory per item, in Redis, as one project's index grows from 10,000 to 1,000,000
   fresh conversations and 10% near copies (two typos in the user turn) of items indexed at every
   size, and counts the copies found as near copies of their own original. The same lookups at
   every size; after a round its items are taken out again with the index's own `forget`, so each
-  round sees exactly the size it is quoted at. Median of `--rounds` rounds, microseconds per
-  item; also the CPU time per lookup (this process plus the Redis server), steadier than wall
-  time on a shared machine. Before the rounds, every lookup's candidates are counted (the items
-  its candidate keys hold), and the time a candidate adds is fitted over the first round.
+  round sees exactly the size it is quoted at (`forget` scans the project's exact-key hash: ~20 s
+  a round at 1,000,000). Median of `--rounds` rounds, microseconds per item; also the CPU time
+  per lookup (this process plus the Redis server), steadier than wall time on a shared machine.
+  Before the rounds, every lookup's candidates are counted (the items its candidate keys hold),
+  and the time a candidate adds is fitted over the first round's fresh long-text lookups.
 - memory: Redis `used_memory` after the fill less before it, per indexed item; and a breakdown
   from `MEMORY USAGE` (the three hashes with sampled fields, the candidate sets sampled), with
   the keys per item.
 
-The index is filled in bulk, not through `add` (nine round trips per item: about 40 minutes for a
-million): worker processes (`--workers`, one per core) compute each item's exact key, Sides and
+The index is filled in bulk, not through `add` (eight round trips per item besides its
+signature: ~450 items/s, 40 minutes for a million, the project's lock serialising processes):
+worker processes (`--workers`, one per core) compute each item's exact key, Sides and
 candidate keys with the index's own functions (`exact_key`, `sides`, `candidate_keys`) and call
 `_RedisStore`'s own methods (`exact_get_or_set`, `set_text`, `insert`, `remember`) on a recorder
 in place of its Redis client, so every key and field is named by the store itself; the recorded
@@ -39,8 +41,10 @@ LSH false positive, mostly from phrasing they have in common): that rate, measur
 lookups at each size, sets how many candidates a lookup reads, which grows with the index.
 
 Redis: `WINNOW_BENCH_REDIS_URL`, a benchmark database, flushed at the start and at the end
-(`--keep` keeps the last fill). Run with `bash benchmarks/run-dedupe` (starts Redis; about
-10 minutes on 2 cores); results go to benchmarks/results/.
+(`--keep` keeps the last fill; 1,000,000 items take about 3.5 GB). Run with
+`bash benchmarks/run-dedupe` (starts Redis; about 11 minutes on 2 cores shared with other work,
+8 of them filling); `--sizes 1000,10000 --rounds 1` for a look. Results go to
+benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from typing import Any, cast
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from datasketch import MinHash  # noqa: E402
 from redis import Redis  # noqa: E402
 
 from workers.curation import dedupe  # noqa: E402
@@ -251,8 +256,6 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 DEVICES = ["Pixel", "iPhone", "iPad", "Chromebook", "ThinkPad", "MacBook", "Surface", "Kindle",
            "Galaxy"]
-
-
 PACE = ["well", "badly", "slowly", "better than expected", "nowhere", "fine so far"]
 SLOTS = {"name": NAMES, "city": CITIES, "product": PRODUCTS, "feature": FEATURES,
          "object": OBJECTS, "verb": VERBS, "adj": ADJECTIVES, "topic": TOPICS, "lang": LANGS,
@@ -429,7 +432,7 @@ class _Batch:
 
 @lru_cache(maxsize=4)
 def _permutations(seed: int, num_perm: int) -> tuple[Any, str]:
-    default = dedupe.MinHash(num_perm=num_perm, seed=seed)
+    default = MinHash(num_perm=num_perm, seed=seed)
     return default.permutations, default.scheme
 
 
@@ -441,7 +444,7 @@ def _sha1_hash32(data: bytes) -> int:
     return int(_UINT32(hashlib.sha1(data).digest())[0])
 
 
-class _KeptMinHash(dedupe.MinHash):  # type: ignore[misc]
+class _KeptMinHash(MinHash):  # type: ignore[misc]
     """datasketch's MinHash with the seed's permutations (and default scheme) drawn once and
     its hash function without the slicing: the same hash values, faster."""
 
@@ -457,11 +460,11 @@ _worker: dict[str, Any] = {}
 def _start_worker(url: str, seed: int, config: DedupeConfig) -> None:
     probe = [conversation(seed, i) for i in range(20)]
     before = [candidate_keys(sides(t), config) for t in probe]
-    _permutations(dedupe.SEED, config.num_perm)  # datasketch's own, before the patch
-    dedupe.MinHash = _KeptMinHash  # this fill process only
+    dedupe.MinHash = _KeptMinHash  # type: ignore[attr-defined]  # this fill process only
     if [candidate_keys(sides(t), config) for t in probe] != before:
         raise RuntimeError("the fill's MinHash does not give datasketch's hash values")
-    _worker.update(store=_RedisStore(url, "winnow:dedupe"), seed=seed, config=config)
+    store = RedisDedupeIndex(url, config=config).redis_store
+    _worker.update(store=store, seed=seed, config=config)
 
 
 def _fill_chunk(task: tuple[int, int, int]) -> int:
@@ -498,7 +501,7 @@ def _entries(r: Redis, prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for raw in r.scan_iter(match=f"{prefix}*", count=1000):
         name = raw.decode()
-        kind = r.type(name).decode()
+        kind = cast(bytes, r.type(name)).decode()
         value: Any = {"hash": r.hgetall, "set": r.smembers, "string": r.get}[kind](name)
         out[name[len(prefix):]] = (kind, value)
     return out
@@ -516,8 +519,9 @@ def check_fill(pool: Any, index: RedisDedupeIndex, seed: int) -> None:
     fill(pool, 3, 0, CHECK_ITEMS)
     in_bulk_s = time.perf_counter() - start
     index.mark_loaded(3)
-    r = index.redis_store.redis
-    by_add, in_bulk = _entries(r, "winnow:dedupe:2:"), _entries(r, "winnow:dedupe:3:")
+    store = index.redis_store
+    by_add = _entries(store.redis, store._key(2, ""))
+    in_bulk = _entries(store.redis, store._key(3, ""))
     if by_add != in_bulk:
         differ = sorted(set(by_add) ^ set(in_bulk)) or [
             k for k in by_add if by_add[k] != in_bulk[k]]
@@ -541,11 +545,12 @@ def used_memory(r: Redis) -> int:
     return int(cast(dict[str, Any], r.info("memory"))["used_memory"])
 
 
-def memory_breakdown(r: Redis, items: int) -> dict[str, Any]:
+def memory_breakdown(store: _RedisStore, items: int) -> dict[str, Any]:
     """MEMORY USAGE per item: the hashes whole (sampled fields), candidate sets sampled."""
-    prefix = f"winnow:dedupe:{PROJECT}:"
-    hashes = {what: int(cast(int, r.memory_usage(prefix + what, samples=1000)))
+    r = store.redis
+    hashes = {what: int(cast(int, r.memory_usage(store._key(PROJECT, what), samples=1000)))
               for what in ("exact", "text", "answer")}
+    others = {store._key(PROJECT, what).encode() for what in (*hashes, "ready", "lock")}
     keys = int(cast(int, r.dbsize()))
     sets = keys - len(hashes) - 1  # and `ready`
     sampled: list[int] = []
@@ -554,7 +559,7 @@ def memory_breakdown(r: Redis, items: int) -> dict[str, Any]:
         name = cast(bytes | None, r.randomkey())
         if name is None:
             break
-        if b":c:" in name:
+        if name not in others:
             sampled.append(int(cast(int, r.memory_usage(name))))
             members.append(int(cast(int, r.scard(name))))
     per_set = statistics.fmean(sampled) if sampled else 0.0
@@ -584,9 +589,10 @@ def _redis_counters(r: Redis) -> dict[str, float]:
 
 
 def timed_round(index: RedisDedupeIndex, batch: list[tuple[int, str, int]],
-                seen: list[int] | None = None) -> dict[str, Any]:
+                seen: list[int | None] | None = None) -> dict[str, Any]:
     """find_or_add for every item of the batch, each timed; then the items forgotten. With the
-    candidates each item was seen to have, also the time a candidate adds (least squares)."""
+    candidates each item was seen to have (None: not fitted), also the time a candidate adds
+    (least squares)."""
     r = index.redis_store.redis
     before = _redis_counters(r)
     cpu = time.process_time()
@@ -611,8 +617,10 @@ def timed_round(index: RedisDedupeIndex, batch: list[tuple[int, str, int]],
     commands = {k[6:]: delta[k] for k in delta if k.startswith("calls:") and delta[k] > 0}
     ordered = sorted(times)
     slope = None
-    if seen is not None and len(set(seen)) > 1:
-        slope = round(statistics.linear_regression(seen, times).slope * 1e6, 2)
+    fit = [(c, t) for c, t in zip(seen or [], times, strict=False) if c is not None]
+    if fit and statistics.fmean(c for c, _ in fit) >= 5:  # too few candidates to fit
+        xs, ys = zip(*fit, strict=True)
+        slope = round(statistics.linear_regression(xs, ys).slope * 1e6, 2)
     return {
         "us_per_candidate": slope,
         "us_per_item": round(sum(times) / n * 1e6, 1),
@@ -645,11 +653,12 @@ def _report(results: list[dict[str, Any]], flat: bool) -> None:
           f"{'keys/item':>9} | {'candidates':>10} | {'us/cand.':>8} | near found")
     for row in results:
         p99 = statistics.median(x["p99_us"] for x in row["rounds"])
+        per_candidate = "-" if row["us_per_candidate"] is None else row["us_per_candidate"]
         print(f"{row['items']:>10,} | {row['us_per_item']:>14.1f} | {row['ratio']:>6.3f} | "
               f"{p99:>7.0f} | {row['cpu_us_per_item']:>21.1f} | "
               f"{row['bytes_per_item']:>10,.0f} | {row['memory_usage']['total']:>12,.0f} | "
               f"{row['memory_usage']['keys_per_item']:>9} | "
-              f"{row['candidates_per_lookup']:>10} | {row['us_per_candidate'] or 0:>8} | "
+              f"{row['candidates_per_lookup']:>10} | {per_candidate:>8} | "
               f"{row['near_found']}/{row['near_expected']}")
     span = f"{results[0]['items']:,} to {results[-1]['items']:,}"
     worst = max(results, key=lambda row: abs(row["ratio"] - 1))
@@ -698,6 +707,7 @@ def main() -> None:
         "conversation_chars_median": statistics.median(len(t) for _, t, _ in rounds[0]),
     }
     fresh = [o < 0 for _, _, o in rounds[0]]
+    fit = [o < 0 and len(sides(t).user) > config.short for _, t, o in rounds[0]]
     results: list[dict[str, Any]] = []
     previous = 0
     for size in args.sizes:
@@ -706,11 +716,14 @@ def main() -> None:
         index.mark_loaded(PROJECT)
         fill_s = time.perf_counter() - t0
         memory = used_memory(r) - empty
-        breakdown = memory_breakdown(r, size)
+        breakdown = memory_breakdown(index.redis_store, size)
         seen = candidates_seen(index, rounds[0])
         seen_fresh = [c for c, f in zip(seen, fresh, strict=True) if f]
+        # The fit: fresh lookups with a long user turn (a short one also has deletion keys,
+        # more commands and more candidates at once).
+        seen_fit = [c if f else None for c, f in zip(seen, fit, strict=True)]
         keys = r.dbsize()
-        runs = [timed_round(index, batch, seen if k == 0 else None)
+        runs = [timed_round(index, batch, seen_fit if k == 0 else None)
                 for k, batch in enumerate(rounds)]
         if r.dbsize() != keys:
             sys.exit(f"forget left {r.dbsize()} keys where the index had {keys}")

@@ -244,3 +244,17 @@ def test_short_distinct_figure_needs_no_shared_data() -> None:
 
     r = short_distinct(CONFIG, pairs=500)
     assert r["n"] >= 400 and r["merged"] == 0, r["examples"]
+
+
+def test_signatures_reusing_the_permutations_are_datasketchs_own() -> None:
+    from datasketch import MinHash
+
+    from workers.curation.dedupe import SEED, DedupeConfig, shingles, signature
+
+    config = DedupeConfig()
+    for text in ["", "a", "how do i reset my password", "the invoice shows vat twice " * 40]:
+        fresh = MinHash(num_perm=config.num_perm, seed=SEED)
+        fresh.update_batch(list(shingles(text, config.shingle)))
+        got = signature(text, config)
+        assert (got.hashvalues == fresh.hashvalues).all()
+        assert got.jaccard(fresh) == 1.0  # the same scheme: comparable with datasketch's
