@@ -165,11 +165,7 @@ def main() -> None:
                 created.extend(session.scalars(select(LabelStudioProject.ls_project_id).where(
                     LabelStudioProject.project_id == project_id)))
     finally:
-        for ls_project in created:
-            try:
-                ls.projects.delete(id=ls_project)
-            except Exception as exc:  # best effort clean-up
-                print(f"could not delete Label Studio project {ls_project}: {exc}")
+        delete_projects(ls, created)
     median = {name: statistics.median(v) for name, v in rates.items()}
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -185,15 +181,20 @@ def main() -> None:
         json.dumps(result, indent=2))
 
 
-def review_project(app: Any, project_id: int) -> int:
-    from sqlalchemy import select
+def delete_projects(ls: Any, ids: list[int]) -> None:
+    for ls_project in ids:
+        try:
+            ls.projects.delete(id=ls_project)
+        except Exception as exc:  # best effort clean-up
+            print(f"could not delete Label Studio project {ls_project}: {exc}")
 
-    from app.models import LabelStudioProject
+
+def review_project(app: Any, project_id: int) -> int:
+    """The Label Studio project that takes the project's new review tasks."""
+    from workers.labelstudio.setup import projects_of
 
     with app.extensions["winnow"].db.session() as session:
-        return int(session.scalars(select(LabelStudioProject.ls_project_id).where(
-            LabelStudioProject.project_id == project_id,
-            LabelStudioProject.kind == "review")).one())
+        return int(projects_of(session, project_id, "review")[-1].ls_project_id)
 
 
 def prefill(app: Any, ls: Any, ls_project: int, n: int) -> float:
@@ -262,11 +263,7 @@ def scaling(app: Any, settings: Any, ls: Any, args: argparse.Namespace) -> None:
                 print(f"round {r + 1} {name:12s} {args.items / seconds:8.0f} tasks/s", flush=True)
         in_full = ls.projects.get(id=full_ls).task_number
     finally:
-        for ls_project in created:
-            try:
-                ls.projects.delete(id=ls_project)
-            except Exception as exc:  # best effort clean-up
-                print(f"could not delete Label Studio project {ls_project}: {exc}")
+        delete_projects(ls, created)
     median = {name: statistics.median(v) for name, v in rates.items()}
     ratio = round(statistics.median(f / e for f, e in zip(rates["winnow-full"],
                                                            rates["winnow-empty"], strict=True)), 3)
