@@ -29,8 +29,8 @@ less the lock and the "already indexed?" read (every item is new). Before the fi
 are written both ways, through `add` and in bulk, and the two projects' entries compared: the
 benchmark stops if they differ. The fill's processes give datasketch's MinHash the seed's
 permutations drawn once (datasketch draws the same 128 pairs again for every signature) and the
-same SHA-1 hash without a slice: the same hash values, checked at their start and by that
-comparison; the lookups run datasketch unchanged.
+same SHA-1 hash without a slice: the same hash values, checked before they start and by
+that comparison; the lookups run datasketch unchanged.
 
 Conversations: a user turn and an assistant reply composed deterministically from `--seed`
 (templates and word lists: support, code, cooking, travel, money, health and writing questions
@@ -445,24 +445,35 @@ def _sha1_hash32(data: bytes) -> int:
 
 
 class _KeptMinHash(MinHash):  # type: ignore[misc]
-    """datasketch's MinHash with the seed's permutations (and default scheme) drawn once and
-    its hash function without the slicing: the same hash values, faster."""
+    """datasketch's MinHash with its hash function without the slicing (the same hash values,
+    faster), and the seed's permutations drawn once where the caller gives none (the index's
+    `signature` gives its own kept ones)."""
 
     def __init__(self, num_perm: int = 128, seed: int = 1, **kwargs: Any) -> None:
-        permutations, scheme = _permutations(seed, num_perm)
-        super().__init__(num_perm=num_perm, seed=seed, permutations=permutations,
-                         scheme=scheme, hashfunc=_sha1_hash32, **kwargs)
+        if kwargs.get("permutations") is None:
+            kwargs["permutations"], kwargs["scheme"] = _permutations(seed, num_perm)
+        super().__init__(num_perm=num_perm, seed=seed, hashfunc=_sha1_hash32, **kwargs)
 
 
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(url: str, seed: int, config: DedupeConfig) -> None:
+def check_kept_minhash(seed: int, config: DedupeConfig) -> None:
+    """The fill's MinHash gives datasketch's hash values (checked here, in the main process,
+    before the pool starts: a pool whose initializer fails restarts its workers forever)."""
     probe = [conversation(seed, i) for i in range(20)]
     before = [candidate_keys(sides(t), config) for t in probe]
+    saved = dedupe.MinHash  # type: ignore[attr-defined]
+    dedupe.MinHash = _KeptMinHash  # type: ignore[attr-defined]
+    try:
+        if [candidate_keys(sides(t), config) for t in probe] != before:
+            raise RuntimeError("the fill's MinHash does not give datasketch's hash values")
+    finally:
+        dedupe.MinHash = saved  # type: ignore[attr-defined]
+
+
+def _start_worker(url: str, seed: int, config: DedupeConfig) -> None:
     dedupe.MinHash = _KeptMinHash  # type: ignore[attr-defined]  # this fill process only
-    if [candidate_keys(sides(t), config) for t in probe] != before:
-        raise RuntimeError("the fill's MinHash does not give datasketch's hash values")
     store = RedisDedupeIndex(url, config=config).redis_store
     _worker.update(store=store, seed=seed, config=config)
 
@@ -689,6 +700,7 @@ def main() -> None:
     index = RedisDedupeIndex(url, config=config)
     r = index.redis_store.redis
     flush(r)
+    check_kept_minhash(args.seed, config)
     ctx = multiprocessing.get_context("fork")
     pool = ctx.Pool(args.workers, initializer=_start_worker, initargs=(url, args.seed, config))
     check_fill(pool, index, args.seed)
