@@ -300,3 +300,93 @@ def test_a_lost_dedupe_index_is_rebuilt_from_the_database(
     share(client, reviewer, conversation("k-2", "u-2", *texts))
     run_jobs(app)
     assert item(client, reviewer, "k-2")["duplicate_of"] == "k-1"
+
+
+NAMES = ("Maria Gonzalez", "Tomasz Wójcik", "Aiko Tanaka", "Oluwaseun Adeyemi", "Pierre Durand",
+         "Sofia Rossi", "Jonas Becker", "Priya Raman")
+TOPICS = ("the invoice", "my flight", "the lease", "our order", "the refund", "a booking")
+
+
+def several(n: int) -> list[tuple[str, str]]:
+    """n distinct conversations (user, assistant), each naming a person and a phone number."""
+    out = []
+    for i in range(n):
+        name, topic = NAMES[i % len(NAMES)], TOPICS[i % len(TOPICS)]
+        out.append((f"Hi, this is {name}, call me at 212-555-{1000 + i:04d} about {topic} "
+                    f"number {37 * i + 11}.", f"Sure {name}, we will call about {topic}."))
+    return out
+
+
+def test_a_job_of_several_chunks_analyses_ahead_and_screens_each_item_as_alone(
+    app: Flask, client: FlaskClient, reviewer: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.curation.job import COMMIT_EVERY, TAIL
+    from workers.curation.runtime import models
+    from workers.curation.types import Turn
+
+    screener = models().screener
+    calls: list[tuple[str, int]] = []
+    analyse_all = screener.analyse_all
+
+    def spy(texts: Any) -> Any:  # the real analysis, with the thread it ran in
+        calls.append((threading.current_thread().name, len(texts)))
+        return analyse_all(texts)
+
+    monkeypatch.setattr(screener, "analyse_all", spy)
+    pairs = several(COMMIT_EVERY + 7)
+    batch = [conversation(f"s-{i}", f"u-{i}", *p) for i, p in enumerate(pairs)]
+    resp = client.post("/v1/conversations", json={"conversations": batch},
+                       headers=reviewer.headers)
+    assert resp.status_code == 200 and resp.get_json()["summary"]["created"] == len(pairs)
+    run_jobs(app)
+    # One job: chunks of 25 and 2, and the last 5 on their own; each analysed in the thread.
+    assert [n for _, n in calls] == [2 * 25, 2 * 2, 2 * TAIL]
+    assert {name.split("_")[0] for name, _ in calls} == {"winnow-pii"}
+    monkeypatch.undo()
+    for i, (user, answer) in enumerate(pairs):
+        got = item(client, reviewer, f"s-{i}")
+        assert got["state"] == "accepted", got["reasons"]
+        alone = screener.screen([Turn("user", user), Turn("assistant", answer)])
+        assert [m["content"] for m in got["messages"]] == [t.text for t in alone.turns]
+        assert NAMES[i % len(NAMES)] not in " ".join(m["content"] for m in got["messages"])
+
+
+def test_a_failed_analysis_keeps_the_chunks_written_before_it(
+    app: Flask, client: FlaskClient, reviewer: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from app import runtime
+    from app.services.crypto import seal_turns
+    from workers.curation.job import COMMIT_EVERY, curate
+    from workers.curation.runtime import models
+
+    pairs = several(COMMIT_EVERY + 7)
+    batch = [conversation(f"f-{i}", f"u-{i}", *p) for i, p in enumerate(pairs)]
+    client.post("/v1/conversations", json={"conversations": batch}, headers=reviewer.headers)
+    run_jobs(app)
+    # Back to `received`, as if never screened (the dedupe index answers as before).
+    box = runtime.current().box
+    with app.extensions["winnow"].db.session() as session:
+        for r, (user, answer) in zip(rows(app), pairs, strict=True):
+            sealed = seal_turns(box, [("user", user), ("assistant", answer)]).decode()
+            session.execute(update(Item).where(Item.id == r.id).values(
+                state="received", raw_sealed=sealed, redacted=None, findings=None))
+    screener = models().screener
+    analyse_all = screener.analyse_all
+    seen: list[int] = []
+
+    def second_fails(texts: Any) -> Any:  # spaCy failing cannot be caused for real
+        seen.append(len(texts))
+        if len(seen) == 2:
+            raise MemoryError("the analysis of the second chunk failed")
+        return analyse_all(texts)
+
+    monkeypatch.setattr(screener, "analyse_all", second_fails)
+    with pytest.raises(MemoryError):
+        curate([r.id for r in rows(app)])
+    states = [r.state for r in rows(app)]
+    assert states[:COMMIT_EVERY] == ["accepted"] * COMMIT_EVERY  # the first chunk is written
+    assert set(states[COMMIT_EVERY:]) == {"received"}
+    assert all(r.raw_sealed is not None for r in rows(app)[COMMIT_EVERY:])
+    assert getattr(screener._local, "primed", None) is None  # nothing left in use

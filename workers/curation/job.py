@@ -10,6 +10,7 @@ counted and the job raises at the end, so RQ retries it with backoff.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from app.models.base import utcnow
 from app.services.crypto import open_item
 from app.services.screening import PENDING
 from workers.curation.dedupe import conversation_text
+from workers.curation.pii import PiiScreener, Span
 from workers.curation.pipeline import Work
 from workers.curation.pranks import Context
 from workers.curation.runtime import models
@@ -40,6 +42,7 @@ CANONICAL_STATES = (
 )
 USUAL_WINDOW = timedelta(days=30)
 COMMIT_EVERY = 25
+TAIL = 5
 
 
 class CurationIncomplete(Exception):
@@ -62,34 +65,48 @@ def curate(item_ids: list[int]) -> dict[str, int]:
                 .order_by(Item.id)
             )
         )
-        if not items:
-            return {}
-        contexts = {i.id: share_context(session, i) for i in items}
-        for project_id in {i.project_id for i in items}:
-            ensure_index(session, project_id)
-
+    if not items:
+        return {}
+    chunks = chunked(items)
+    screener = models().screener
     counts: dict[str, int] = {}
     failed: list[tuple[int, str]] = []
-    # Committed a chunk at a time: a worker killed mid-job keeps what it finished.
-    for start in range(0, len(items), COMMIT_EVERY):
-        chunk = items[start : start + COMMIT_EVERY]
-        outcomes: list[Outcome] = []
-        chunk_failed: list[tuple[int, str]] = []
-        raw = {item.id: unseal(item) for item in chunk}
-        prime(raw)
-        for item in chunk:
+    # The PII analysis of a chunk (most of the job's time) runs in a thread while the chunk
+    # before it is screened and written: the rest of the job (the dedupe index, the database)
+    # waits on Redis and PostgreSQL, and spaCy's matrix products run without the GIL, so the
+    # two overlap. Committed a chunk at a time: a worker killed mid-job keeps what it finished.
+    with ThreadPoolExecutor(1, thread_name_prefix="winnow-pii") as ahead:
+        raw = {item.id: unseal(item) for item in chunks[0]}
+        analysis = ahead.submit(analyse, screener, raw)
+        with rt.db.session() as session:
+            contexts = {i.id: share_context(session, i) for i in items}
+            for project_id in {i.project_id for i in items}:
+                ensure_index(session, project_id)
+        for number, chunk in enumerate(chunks):
+            found = analysis.result()
+            if number + 1 < len(chunks):
+                following = {item.id: unseal(item) for item in chunks[number + 1]}
+                analysis = ahead.submit(analyse, screener, following)
+            outcomes: list[Outcome] = []
+            chunk_failed: list[tuple[int, str]] = []
+            screener.use(found)
             try:
-                found = raw[item.id]
-                if isinstance(found, Exception):
-                    raise found
-                outcomes.append(screen(item, *found, contexts[item.id]))
-            except Exception as exc:
-                # Only the type, or our own message: a library's may quote the text.
-                own = type(exc).__module__.startswith("workers")
-                chunk_failed.append((item.id, str(exc) if own else type(exc).__name__))
-        unprime()
-        record(outcomes, chunk_failed, counts)
-        failed.extend(chunk_failed)
+                for item in chunk:
+                    try:
+                        opened = raw[item.id]
+                        if isinstance(opened, Exception):
+                            raise opened
+                        outcomes.append(screen(item, *opened, contexts[item.id]))
+                    except Exception as exc:
+                        # Only the type, or our own message: a library's may quote the text.
+                        own = type(exc).__module__.startswith("workers")
+                        chunk_failed.append((item.id, str(exc) if own else type(exc).__name__))
+            finally:
+                screener.use(None)
+            record(outcomes, chunk_failed, counts)
+            failed.extend(chunk_failed)
+            if number + 1 < len(chunks):
+                raw = following
     log.info(
         "curated %d item(s): %s",
         sum(counts.values()),
@@ -100,6 +117,16 @@ def curate(item_ids: list[int]) -> dict[str, int]:
     if failed:
         raise CurationIncomplete(f"{len(failed)} of {len(items)} item(s) failed: {failed[0][1]}")
     return counts
+
+
+def chunked(items: list[Item]) -> list[list[Item]]:
+    """Chunks of COMMIT_EVERY, the last few items on their own: the last chunk is screened
+    with no analysis left to overlap it, so it is kept short."""
+    body, tail = items, []
+    if len(items) > COMMIT_EVERY:
+        body, tail = items[:-TAIL], items[-TAIL:]
+    chunks = [body[start : start + COMMIT_EVERY] for start in range(0, len(body), COMMIT_EVERY)]
+    return chunks + ([tail] if tail else [])
 
 
 def request_push(project_ids: set[int]) -> None:
@@ -151,18 +178,14 @@ def unseal(item: Item) -> Raw | Exception:
     return tuple(Turn(role, text) for role, text in pairs), metadata
 
 
-def prime(raw: dict[int, Raw | Exception]) -> None:
-    """Let the PII screener analyse the whole chunk's messages in one batch."""
+def analyse(screener: PiiScreener, raw: dict[int, Raw | Exception]) -> dict[str, list[Span]]:
+    """The PII screener's analysis of a chunk's messages and metadata strings, in one batch."""
     texts: list[str] = []
     for found in raw.values():
         if not isinstance(found, Exception):
             texts.extend(t.text for t in found[0])
             texts.extend(metadata_strings(found[1]))
-    models().screener.prime(texts)
-
-
-def unprime() -> None:
-    models().screener.unprime()
+    return screener.analyse_all(texts)
 
 
 def screen(item: Item, turns: tuple[Turn, ...], metadata: dict[str, Any] | None,

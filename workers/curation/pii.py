@@ -181,6 +181,10 @@ class PiiScreener:
         self.analyzer = build_analyzer(config)
         self.name_recognizers = name_context_recognizers()
         self._local = threading.local()
+        # spaCy and the recognizers are not promised to be safe to run in two threads at once
+        # (the curation job analyses its next chunk in a thread while it screens this one):
+        # one analysis at a time, whichever thread asks.
+        self._analysing = threading.Lock()
 
     @property
     def entity_types(self) -> tuple[str, ...]:
@@ -193,11 +197,10 @@ class PiiScreener:
             return primed[text]
         if not text.strip():
             return []
-        return self._spans(text, None)
+        with self._analysing:
+            return self._spans(text, self.analyzer.nlp_engine.process_text(text, "en"))
 
     def _spans(self, text: str, artifacts: Any) -> list[Span]:
-        if artifacts is None:  # what analyze would make itself; the filters read its Doc too
-            artifacts = self.analyzer.nlp_engine.process_text(text, "en")
         found = self.analyzer.analyze(
             text=text,
             language="en",
@@ -212,18 +215,28 @@ class PiiScreener:
                     found.append(r)
         return self._resolve(text, found, getattr(artifacts, "tokens", None))
 
-    def prime(self, texts: Sequence[str]) -> None:
-        """Analyse many texts at once (spaCy's pipe batches them, ~1.5x faster than one by
-        one); `analyze` then answers from these results in this thread until `unprime`."""
+    def analyse_all(self, texts: Sequence[str]) -> dict[str, list[Span]]:
+        """Many texts analysed at once (spaCy's pipe batches them, ~1.5x faster than one by
+        one), by text. Safe to call from any thread: `use` then makes them the answers."""
         todo = list(dict.fromkeys(t for t in texts if t.strip()))
-        primed: dict[str, list[Span]] = {}
-        batches = self.analyzer.nlp_engine.process_batch(todo, language="en", batch_size=32)
-        for text, artifacts in batches:
-            primed[text] = self._spans(text, artifacts)
-        self._local.primed = primed
+        found: dict[str, list[Span]] = {}
+        with self._analysing:
+            batches = self.analyzer.nlp_engine.process_batch(todo, language="en", batch_size=32)
+            for text, artifacts in batches:
+                found[text] = self._spans(text, artifacts)
+        return found
+
+    def use(self, found: dict[str, list[Span]] | None) -> None:
+        """`analyze` answers from these results (analyse_all's) in this thread; None: no
+        more."""
+        self._local.primed = found
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """analyse_all, and its results used in this thread until `unprime`."""
+        self.use(self.analyse_all(texts))
 
     def unprime(self) -> None:
-        self._local.primed = None
+        self.use(None)
 
     def screen_texts(self, texts: Mapping[K, str]) -> dict[K, str]:
         """Free text that arrived outside a conversation (a user's tweak, an annotator's
