@@ -78,6 +78,7 @@ from workers.curation.dedupe import (  # noqa: E402
     candidate_keys,
     conversation_text,
     exact_key,
+    fingerprint,
     normalize,
     sides,
     turns_of,
@@ -491,7 +492,7 @@ def _fill_chunk(task: tuple[int, int, int]) -> int:
         mine = sides(text)
         bulk.exact_get_or_set(project_id, exact_key(text), item_id)
         bulk.set_text(project_id, item_id, mine.encode())
-        bulk.insert(project_id, item_id, candidate_keys(mine, config))
+        bulk.insert(project_id, item_id, candidate_keys(mine, config), fingerprint(mine.user))
         bulk.remember(project_id, item_id, "self")
     batch.send(store.redis)
     return stop - start
@@ -560,7 +561,7 @@ def memory_breakdown(store: _RedisStore, items: int) -> dict[str, Any]:
     """MEMORY USAGE per item: the hashes whole (sampled fields), candidate sets sampled."""
     r = store.redis
     hashes = {what: int(cast(int, r.memory_usage(store._key(PROJECT, what), samples=1000)))
-              for what in ("exact", "text", "answer")}
+              for what in ("exact", "text", "answer", "print")}
     others = {store._key(PROJECT, what).encode() for what in (*hashes, "ready", "lock")}
     keys = int(cast(int, r.dbsize()))
     sets = keys - len(hashes) - 1  # and `ready`

@@ -135,3 +135,28 @@ def test_an_index_in_the_old_format_is_dropped_and_rebuilt(redis_client: Redis) 
     assert index.find_or_add(6, 2, _conv("test", "Okay.")) is None
     copy = index.find_or_add(6, 3, _conv("asdfasdf!", "Okay"))
     assert copy is not None and copy.item_id == 1
+
+
+@pytest.mark.redis
+def test_candidates_come_with_their_fingerprints_and_one_without_is_not_ruled_out(
+    redis_client: Redis,
+) -> None:
+    from workers.curation.dedupe import UNKNOWN, fingerprint, sides
+
+    assert REDIS_URL
+    index = RedisDedupeIndex(REDIS_URL)
+    store = index.redis_store
+    first = _conv("My order number 5521 is late and I would like a refund, please.", "Sorry!")
+    second = _conv("My order number 5521 is late and I would like a refnud, please.", "Sorry!")
+    assert index.find_or_add(8, 1, first) is None
+    keys = store.redis.keys("winnow:dedupe:8:c:*")
+    assert keys and all(redis_client.smembers(k) == {b"1"} for k in keys)
+    found, prints = store.candidates(8, [k.decode().split(":c:", 1)[1] for k in keys])
+    assert (found, prints) == ([1], fingerprint(sides(first).user))
+    # An item indexed without one (written by hand here): UNKNOWN, so its text is still read.
+    redis_client.hdel("winnow:dedupe:8:print", "1")
+    assert store.candidates(8, [k.decode().split(":c:", 1)[1] for k in keys]) == ([1], UNKNOWN)
+    match = index.find_or_add(8, 2, second)
+    assert match is not None and (match.item_id, match.kind) == (1, "near")
+    index.forget(8, [1, 2])
+    assert redis_client.hlen("winnow:dedupe:8:print") == 0

@@ -258,3 +258,96 @@ def test_signatures_reusing_the_permutations_are_datasketchs_own() -> None:
         got = signature(text, config)
         assert (got.hashvalues == fresh.hashvalues).all()
         assert got.jaccard(fresh) == 1.0  # the same scheme: comparable with datasketch's
+
+
+# --- fingerprints: the candidates a lookup does not read -------------------------------------
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz      0123456789<>_éüßøçñ中文字"
+
+
+def _edited(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """text with each (kind, position, character) edit applied: insert, delete, substitute,
+    swap neighbours."""
+    chars = list(text)
+    for kind, position, char in edits:
+        i = position % (len(chars) + 1)
+        if kind == 0 or not chars:
+            chars.insert(i, char)
+        elif kind == 1:
+            del chars[min(i, len(chars) - 1)]
+        elif kind == 2:
+            chars[min(i, len(chars) - 1)] = char
+        elif len(chars) > 1:
+            j = min(i, len(chars) - 2)
+            chars[j], chars[j + 1] = chars[j + 1], chars[j]
+    return "".join(chars)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.text(alphabet=_ALPHABET, min_size=0, max_size=300),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 400), st.sampled_from(_ALPHABET)),
+             max_size=40),
+    st.sampled_from([0.8, 0.9, 0.6, 0.95]),
+)
+def test_a_fingerprint_never_rules_out_a_copy(
+    text: str, edits: list[tuple[int, int, str]], threshold: float
+) -> None:
+    from workers.curation.dedupe import could_copy, fingerprint, same_user_text
+
+    config = DedupeConfig(threshold=threshold)
+    other = _edited(text, edits)
+    if same_user_text(text, other, config)[0]:
+        assert could_copy(text, fingerprint(other), config) == [True]
+        assert could_copy(other, fingerprint(text), config) == [True]
+
+
+def test_fingerprints_rule_out_unrelated_texts_and_keep_their_order() -> None:
+    from workers.curation.dedupe import UNKNOWN, could_copy, fingerprint
+
+    user = normalize("How long should I bake sourdough bread at 230 degrees?")
+    others = [
+        normalize("What is the capital of France, and how many people live there?"),
+        normalize("How long should I bake sourdogh bread at 230 degrees?"),  # a copy
+        normalize("how long"),
+        "x" * 70_000,  # longer than a fingerprint's length field: never ruled out
+    ]
+    prints = b"".join(fingerprint(o) for o in others) + UNKNOWN
+    assert could_copy(user, prints, CONFIG) == [False, True, False, True, True]
+    assert could_copy(user, b"", CONFIG) == []
+
+
+@pytest.mark.parametrize("threshold", [0.8, 0.9, 0.5, 1.0])
+def test_typo_budgets_are_typo_budget_for_every_length(threshold: float) -> None:
+    import numpy as np
+
+    from workers.curation.dedupe import typo_budget, typo_budgets
+
+    config = DedupeConfig(threshold=threshold)
+    lengths = np.arange(0, 5000)
+    assert typo_budgets(lengths, config).tolist() == [typo_budget(n, config) for n in lengths]
+
+
+def test_the_index_reads_only_the_texts_a_fingerprint_allows() -> None:
+    from workers.curation.dedupe import fingerprint
+
+    index = MemoryDedupeIndex(CONFIG)
+    read: list[int] = []
+    texts = index.store.texts
+
+    def spy(project_id: int, item_ids: list[int]) -> list[str | None]:
+        read.extend(item_ids)
+        return texts(project_id, item_ids)
+
+    index.store.texts = spy  # type: ignore[method-assign]
+    first = "My order number 5521 is late and I would like a refund, please."
+    assert index.find_or_add(1, 1, conversation_text([Turn("user", first)])) is None
+    # An unrelated text that happens to share the first one's candidate keys (an LSH
+    # collision, made here by indexing it under them): its fingerprint rules it out.
+    other = normalize("Could you write a short poem about autumn leaves for my daughter?")
+    index.store.set_text(1, 2, Sides(other).encode())
+    index.store.insert(1, 2, candidate_keys(sides(first), CONFIG), fingerprint(other))
+    copy = first.replace("refund", "refnud").replace("late", "lat")
+    match = index.find_or_add(1, 3, conversation_text([Turn("user", copy)]))
+    assert match is not None and match.item_id == 1
+    assert read == [1]

@@ -24,10 +24,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
@@ -172,6 +175,53 @@ def candidate_keys(s: Sides, config: DedupeConfig) -> list[str]:
         variants = {s.user} | {s.user[:i] + s.user[i + 1 :] for i in range(len(s.user))}
         keys += sorted(f"d:{_digest(v.encode())}" for v in variants)
     return keys
+
+
+# A user text's fingerprint: its length and how many of its characters fall in each of 16
+# buckets (a space in its own), 18 bytes. Comparing two fingerprints gives a lower bound of the
+# texts' edit distance (see could_copy) without reading either text.
+BUCKETS = 16
+FINGERPRINT = 2 + BUCKETS
+_LONGEST, _MOST = 0xFFFF, 0xFF
+UNKNOWN = bytes([0xFF, 0xFF]) + bytes(BUCKETS)  # a length out of range: never ruled out
+
+
+def fingerprint(user: str) -> bytes:
+    counts = [0] * BUCKETS
+    for char, n in Counter(user).items():
+        bucket = 0 if char == " " else 1 + ord(char) % (BUCKETS - 1)
+        counts[bucket] += n
+    return min(len(user), _LONGEST).to_bytes(2, "big") + bytes(min(c, _MOST) for c in counts)
+
+
+def could_copy(user: str, prints: bytes, config: DedupeConfig) -> list[bool]:
+    """For each fingerprint (FINGERPRINT bytes each, concatenated) whether its text could pass
+    `same_user_text` against `user`: False only when the texts' bag distance over the buckets
+    (characters one text has more of than the other; at most the OSA distance, since an edit
+    moves one character and a swap none) exceeds the typo budget, which every copy keeps
+    within. A necessary condition, so no copy is ruled out: it spares fetching and comparing
+    most of the unrelated texts that share an LSH band with this one (the candidates grow with
+    the index; their texts need not be read)."""
+    if not prints:
+        return []
+    mine = np.frombuffer(fingerprint(user), dtype=np.uint8).astype(np.int32)
+    theirs = np.frombuffer(prints, dtype=np.uint8).reshape(-1, FINGERPRINT).astype(np.int32)
+    length = theirs[:, 0] * 256 + theirs[:, 1]
+    mine_length = int(mine[0]) * 256 + int(mine[1])
+    diff = theirs[:, 2:] - mine[2:]
+    bound = np.maximum(np.maximum(diff.clip(min=0).sum(axis=1), (-diff).clip(min=0).sum(axis=1)),
+                       np.abs(length - mine_length))
+    budget = typo_budgets(np.maximum(length, mine_length), config)
+    unknown = (length == _LONGEST) | (mine_length == _LONGEST)  # lengths capped: no bound
+    return cast(list[bool], ((bound <= budget) | unknown).tolist())
+
+
+def typo_budgets(lengths: Any, config: DedupeConfig) -> Any:
+    """typo_budget for an array of lengths (the same integers: truncation toward zero)."""
+    if config.threshold >= 1:
+        return np.zeros_like(lengths)
+    raw = np.trunc((1 - config.threshold) * (lengths - config.budget_offset)).astype(np.int64)
+    return np.where(lengths < config.exact_below, 0, np.maximum(1, raw))
 
 
 def similarity(a: str, b: str) -> float:

@@ -21,12 +21,24 @@ from typing import Any, Literal, Protocol, cast
 
 from redis import Redis
 
-from workers.curation.dedupe import DedupeConfig, Sides, candidate_keys, exact_key, is_copy, sides
+from workers.curation.dedupe import (
+    FINGERPRINT,
+    UNKNOWN,
+    DedupeConfig,
+    Sides,
+    candidate_keys,
+    could_copy,
+    exact_key,
+    fingerprint,
+    is_copy,
+    sides,
+)
 
 # The Redis entries' format. 1: LSH bands over the whole conversation text, normalised texts.
-# 2: candidate keys over the user text only, texts as encoded Sides. An index in another
-# format is dropped and rebuilt from the database (see RedisDedupeIndex.is_loaded).
-FORMAT = "2"
+# 2: candidate keys over the user text only, texts as encoded Sides. 3: and each item's
+# fingerprint. An index in another format is dropped and rebuilt from the database (see
+# RedisDedupeIndex.is_loaded).
+FORMAT = "3"
 
 
 @dataclass(frozen=True)
@@ -61,14 +73,16 @@ class _Store(Protocol):
 
     def set_text(self, project_id: int, item_id: int, text: str) -> None: ...
 
-    def candidates(self, project_id: int, keys: list[str]) -> set[int]: ...
+    def candidates(self, project_id: int, keys: list[str]) -> tuple[list[int], bytes]:
+        """The items indexed under any of these keys, and their fingerprints (FINGERPRINT
+        bytes each, in the same order; UNKNOWN for an item that has none)."""
 
-    def insert(self, project_id: int, item_id: int, keys: list[str]) -> None: ...
+    def insert(self, project_id: int, item_id: int, keys: list[str], print_: bytes) -> None: ...
 
     def lock(self, project_id: int) -> Any: ...
 
     def forget(self, project_id: int, item_ids: set[int], keys: dict[int, list[str]]) -> None:
-        """Drop these items' sides, answers, exact keys and candidate keys."""
+        """Drop these items' sides, answers, exact keys, fingerprints and candidate keys."""
 
 
 class _Index:
@@ -93,9 +107,12 @@ class _Index:
                 earlier = _decode(self.store.answer(project_id, first) or "self")
                 return Match(earlier.item_id if earlier else first, "exact", 1.0)
             keys = candidate_keys(mine, self.config)
-            others = sorted(self.store.candidates(project_id, keys))
-            if item_id in others:
+            found, prints = self.store.candidates(project_id, keys)
+            if item_id in found:
                 return None  # indexed by an earlier run of this job: it is canonical
+            # Only the candidates whose fingerprint allows a copy are read and compared.
+            possible = could_copy(mine.user, prints, self.config)
+            others = sorted(i for i, ok in zip(found, possible, strict=True) if ok)
             best: Match | None = None
             for other_id, stored in zip(others, self.store.texts(project_id, others), strict=True):
                 other = Sides.decode(stored) if stored is not None else None
@@ -107,7 +124,7 @@ class _Index:
             if best is not None:
                 return best
             self.store.set_text(project_id, item_id, mine.encode())
-            self.store.insert(project_id, item_id, keys)
+            self.store.insert(project_id, item_id, keys, fingerprint(mine.user))
         return None
 
     def forget(self, project_id: int, item_ids: Iterable[int]) -> None:
@@ -129,7 +146,8 @@ class _Index:
         with self.store.lock(project_id):
             if self.store.texts(project_id, [item_id]) == [None]:
                 self.store.set_text(project_id, item_id, mine.encode())
-                self.store.insert(project_id, item_id, candidate_keys(mine, self.config))
+                self.store.insert(project_id, item_id, candidate_keys(mine, self.config),
+                                  fingerprint(mine.user))
             self.store.remember(project_id, item_id, "self")
 
 
@@ -149,6 +167,7 @@ class _MemoryStore:
         self.exact: dict[tuple[int, str], int] = {}
         self.sides: dict[tuple[int, int], str] = {}
         self.answers: dict[tuple[int, int], str] = {}
+        self.prints: dict[tuple[int, int], bytes] = {}
         self.buckets: dict[tuple[int, str], set[int]] = {}
         self.guard = threading.RLock()
 
@@ -168,14 +187,16 @@ class _MemoryStore:
     def set_text(self, project_id: int, item_id: int, text: str) -> None:
         self.sides[(project_id, item_id)] = text
 
-    def candidates(self, project_id: int, keys: list[str]) -> set[int]:
+    def candidates(self, project_id: int, keys: list[str]) -> tuple[list[int], bytes]:
         found: set[int] = set()
         for key in keys:
             found |= self.buckets.get((project_id, key), set())
-        return found
+        ids = list(found)
+        return ids, b"".join(self.prints.get((project_id, i), UNKNOWN) for i in ids)
 
-    def insert(self, project_id: int, item_id: int, keys: list[str]) -> None:
+    def insert(self, project_id: int, item_id: int, keys: list[str], print_: bytes) -> None:
         with self.guard:
+            self.prints[(project_id, item_id)] = print_
             for key in keys:
                 self.buckets.setdefault((project_id, key), set()).add(item_id)
 
@@ -189,6 +210,7 @@ class _MemoryStore:
             for item_id in item_ids:
                 self.sides.pop((project_id, item_id), None)
                 self.answers.pop((project_id, item_id), None)
+                self.prints.pop((project_id, item_id), None)
                 for key in keys.get(item_id, []):
                     bucket = self.buckets.get((project_id, key))
                     if bucket is not None:
@@ -211,12 +233,13 @@ class MemoryDedupeIndex(_Index):
 
 class _RedisStore:
     """Per project: hashes `exact` (key -> item), `text` (item -> encoded Sides), `answer`
-    (item -> its answer), a set `c:<key>` of item ids per candidate key, and `ready`, which
-    holds the FORMAT the entries were written in."""
+    (item -> its answer), `print` (item -> its fingerprint in hex), a set `c:<key>` of item
+    ids per candidate key, and `ready`, which holds the FORMAT the entries were written in."""
 
     def __init__(self, url: str, prefix: str) -> None:
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
         self.prefix = prefix
+        self._candidates = self.redis.register_script(_CANDIDATES)
 
     def _key(self, project_id: int, what: str) -> str:
         return f"{self.prefix}:{project_id}:{what}"
@@ -244,15 +267,28 @@ class _RedisStore:
     def set_text(self, project_id: int, item_id: int, text: str) -> None:
         self.redis.hset(self._key(project_id, "text"), str(item_id), text)
 
-    def candidates(self, project_id: int, keys: list[str]) -> set[int]:
-        """One pipeline for all keys (datasketch's Redis storage makes a round trip per band)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.smembers(self._key(project_id, f"c:{key}"))
-        return {int(m) for members in cast(list[set[bytes]], pipe.execute()) for m in members}
+    def candidates(self, project_id: int, keys: list[str]) -> tuple[list[int], bytes]:
+        """One script call: the union of the keys' sets and the members' fingerprints, as two
+        strings (a reply element per candidate would cost redis-py a parse each)."""
+        if not keys:
+            return [], b""
+        names = [self._key(project_id, f"c:{key}") for key in keys]
+        ids, prints = cast(list[bytes], self._candidates(
+            keys=[*names, self._key(project_id, "print")], args=[UNKNOWN.hex()]))
+        if not ids:
+            return [], b""
+        found = [int(i) for i in ids.split(b",")]
+        try:
+            data = bytes.fromhex(prints.decode())
+        except ValueError:
+            data = b""
+        if len(data) != FINGERPRINT * len(found):  # not this format's: nothing ruled out
+            data = UNKNOWN * len(found)
+        return found, data
 
-    def insert(self, project_id: int, item_id: int, keys: list[str]) -> None:
+    def insert(self, project_id: int, item_id: int, keys: list[str], print_: bytes) -> None:
         pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self._key(project_id, "print"), str(item_id), print_.hex())
         for key in keys:
             pipe.sadd(self._key(project_id, f"c:{key}"), str(item_id))
         pipe.execute()
@@ -274,6 +310,7 @@ class _RedisStore:
         if names:
             self.redis.hdel(self._key(project_id, "text"), *names)
             self.redis.hdel(self._key(project_id, "answer"), *names)
+            self.redis.hdel(self._key(project_id, "print"), *names)
         pipe = self.redis.pipeline(transaction=False)
         for item_id, item_keys in keys.items():
             for key in item_keys:
@@ -292,6 +329,25 @@ class _RedisStore:
                 batch = []
         if batch:
             self.redis.unlink(*batch)
+
+
+# KEYS: the candidate sets, then the fingerprint hash; ARGV[1]: UNKNOWN in hex. The members
+# comma-joined, and their fingerprints concatenated in the same order (HMGET a thousand at a
+# time: Lua's unpack has a limit).
+_CANDIDATES = """
+local sets = {}
+for i = 1, #KEYS - 1 do sets[i] = KEYS[i] end
+local ids = redis.call('SUNION', unpack(sets))
+local prints = {}
+for start = 1, #ids, 1000 do
+  local stop = math.min(start + 999, #ids)
+  local got = redis.call('HMGET', KEYS[#KEYS], unpack(ids, start, stop))
+  for j = 1, #got do
+    prints[#prints + 1] = got[j] or ARGV[1]
+  end
+end
+return {table.concat(ids, ','), table.concat(prints)}
+"""
 
 
 class RedisDedupeIndex(_Index):
