@@ -3,16 +3,18 @@ memory per item, in Redis, as one project's index grows from 10,000 to 1,000,000
 
 - lookup: what the curation job's dedupe stage does for a new item, `RedisDedupeIndex.
   find_or_add` on an item not yet indexed (its earlier answer, the lock, the exact key, the LSH
-  and deletion candidate keys, the candidates' texts and the copy check; a fresh item is then
-  inserted and its answer kept), timed per call. Each round looks up `--lookups` items, 90%
-  fresh conversations and 10% near copies (two typos in the user turn) of items indexed at every
-  size, and counts the copies found as near copies of their own original. The same lookups at
-  every size; after a round its items are taken out again with the index's own `forget`, so each
-  round sees exactly the size it is quoted at (`forget` scans the project's exact-key hash: ~20 s
-  a round at 1,000,000). Median of `--rounds` rounds, microseconds per item; also the CPU time
-  per lookup (this process plus the Redis server), steadier than wall time on a shared machine.
-  Before the rounds, every lookup's candidates are counted (the items its candidate keys hold),
-  and the time a candidate adds is fitted over the first round's fresh long-text lookups.
+  and deletion candidate keys, the candidates with their fingerprints, the texts of those a
+  fingerprint allows and the copy check; a fresh item is then inserted and its answer kept),
+  timed per call. Each round looks up `--lookups` items, 90% fresh conversations and 10% near
+  copies (two typos in the user turn) of items indexed at every size, and counts the copies
+  found as near copies of their own original. The same lookups at every size; after a round
+  its items are taken out again with the index's own `forget`, so each round sees exactly the
+  size it is quoted at (`forget` scans the project's exact-key hash: ~20 s a round at
+  1,000,000). Median of `--rounds` rounds, microseconds per item; also the CPU time per lookup
+  (this process plus the Redis server), steadier than wall time on a shared machine. Before
+  the rounds, every lookup's candidates are counted (the items its candidate keys hold, and
+  the texts its fingerprint lets it read), and the time a candidate adds is fitted over the
+  first round's fresh long-text lookups.
 - memory: Redis `used_memory` after the fill less before it, per indexed item; and a breakdown
   from `MEMORY USAGE` (the three hashes with sampled fields, the candidate sets sampled), with
   the keys per item.
@@ -77,6 +79,7 @@ from workers.curation.dedupe import (  # noqa: E402
     DedupeConfig,
     candidate_keys,
     conversation_text,
+    could_copy,
     exact_key,
     fingerprint,
     normalize,
@@ -583,11 +586,18 @@ def memory_breakdown(store: _RedisStore, items: int) -> dict[str, Any]:
     return out
 
 
-def candidates_seen(index: RedisDedupeIndex, batch: list[tuple[int, str, int]]) -> list[int]:
-    """How many indexed items each lookup's candidate keys hold (read before the round)."""
+def candidates_seen(index: RedisDedupeIndex,
+                    batch: list[tuple[int, str, int]]) -> tuple[list[int], list[int]]:
+    """How many indexed items each lookup's candidate keys hold, and how many of them its
+    fingerprint allows (whose texts it reads), found before the round."""
     store, config = index.redis_store, index.config
-    return [len(store.candidates(PROJECT, candidate_keys(sides(text), config)))
-            for _, text, _ in batch]
+    held, read = [], []
+    for _, text, _ in batch:
+        mine = sides(text)
+        found, prints = store.candidates(PROJECT, candidate_keys(mine, config))
+        held.append(len(found))
+        read.append(sum(could_copy(mine.user, prints, config)))
+    return held, read
 
 
 def _redis_counters(r: Redis) -> dict[str, float]:
@@ -662,7 +672,7 @@ def _report(results: list[dict[str, Any]], flat: bool) -> None:
     print()
     print(f"{'items':>10} | {'lookup us/item':>14} | {'ratio':>6} | {'p99 us':>7} | "
           f"{'CPU us (client+Redis)':>21} | {'bytes/item':>10} | {'MEMORY USAGE':>12} | "
-          f"{'keys/item':>9} | {'candidates':>10} | {'us/cand.':>8} | near found")
+          f"{'keys/item':>9} | {'candidates':>10} | {'read':>6} | {'us/cand.':>8} | near found")
     for row in results:
         p99 = statistics.median(x["p99_us"] for x in row["rounds"])
         per_candidate = "-" if row["us_per_candidate"] is None else row["us_per_candidate"]
@@ -670,7 +680,8 @@ def _report(results: list[dict[str, Any]], flat: bool) -> None:
               f"{p99:>7.0f} | {row['cpu_us_per_item']:>21.1f} | "
               f"{row['bytes_per_item']:>10,.0f} | {row['memory_usage']['total']:>12,.0f} | "
               f"{row['memory_usage']['keys_per_item']:>9} | "
-              f"{row['candidates_per_lookup']:>10} | {per_candidate:>8} | "
+              f"{row['candidates_per_lookup']:>10} | {row['texts_read_per_lookup']:>6} | "
+              f"{per_candidate:>8} | "
               f"{row['near_found']}/{row['near_expected']}")
     span = f"{results[0]['items']:,} to {results[-1]['items']:,}"
     worst = max(results, key=lambda row: abs(row["ratio"] - 1))
@@ -730,7 +741,7 @@ def main() -> None:
         fill_s = time.perf_counter() - t0
         memory = used_memory(r) - empty
         breakdown = memory_breakdown(index.redis_store, size)
-        seen = candidates_seen(index, rounds[0])
+        seen, read = candidates_seen(index, rounds[0])
         seen_fresh = [c for c, f in zip(seen, fresh, strict=True) if f]
         # The fit: fresh lookups with a long user turn (a short one also has deletion keys,
         # more commands and more candidates at once).
@@ -750,6 +761,7 @@ def main() -> None:
             "candidates_per_lookup": round(statistics.fmean(seen), 2),
             "candidates_per_fresh_lookup": round(statistics.fmean(seen_fresh), 2),
             "candidates_max": max(seen),
+            "texts_read_per_lookup": round(statistics.fmean(read), 2),
             "us_per_candidate": runs[0]["us_per_candidate"],
             "collision_rate_per_pair": statistics.fmean(seen_fresh) / size,
             "near_found": sum(x["near_found"] for x in runs),
@@ -761,7 +773,8 @@ def main() -> None:
         previous = size
         print(f"{size:>9,} items: {row['us_per_item']:8.1f} us/lookup (rounds "
               f"{', '.join(str(x['us_per_item']) for x in runs)}), {row['bytes_per_item']:,.0f} "
-              f"B/item, {row['candidates_per_lookup']} candidates/lookup, fill "
+              f"B/item, {row['candidates_per_lookup']} candidates/lookup "
+              f"({row['texts_read_per_lookup']} texts read), fill "
               f"{row['fill_items_per_s']:,} items/s", flush=True)
     pool.close()
     pool.join()

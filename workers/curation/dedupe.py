@@ -17,6 +17,10 @@ differ in meaning; the order test compares Levenshtein similarity with the simil
 same words sorted), within a typo budget that grows with the length of the text: a short text
 must be nearly identical, with the same numbers and no word swapped for another real word
 ("how cold is it" / "how old is it").
+
+A candidate's text is only read when its fingerprint (length and character counts in 16
+buckets, kept with the index) allows a copy (`could_copy`): a necessary condition, so no copy
+is lost, and the false LSH candidates that grow with the index are mostly dropped unread.
 """
 
 from __future__ import annotations
