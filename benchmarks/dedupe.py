@@ -14,7 +14,11 @@ memory per item, in Redis, as one project's index grows from 10,000 to 1,000,000
   (this process plus the Redis server), steadier than wall time on a shared machine. Before
   the rounds, every lookup's candidates are counted (the items its candidate keys hold, and
   the texts its fingerprint lets it read), and the time a candidate adds is fitted over the
-  first round's fresh long-text lookups.
+  first round's fresh long-text lookups. Each size is its own project, all filled before the
+  timed rounds, which take the sizes in turn (a machine holding a large index runs every
+  process slower: on the 2-core VM these figures come from, a 3.5 GB process doubled the CPU
+  of every Redis call, whichever process held the memory); the smallest is also timed alone,
+  before the others are filled, to show that effect.
 - memory: Redis `used_memory` after the fill less before it, per indexed item; and a breakdown
   from `MEMORY USAGE` (the three hashes with sampled fields, the candidate sets sampled), with
   the keys per item.
@@ -560,23 +564,20 @@ def used_memory(r: Redis) -> int:
     return int(cast(dict[str, Any], r.info("memory"))["used_memory"])
 
 
-def memory_breakdown(store: _RedisStore, items: int) -> dict[str, Any]:
-    """MEMORY USAGE per item: the hashes whole (sampled fields), candidate sets sampled."""
+def memory_breakdown(store: _RedisStore, project: int, items: int, keys: int) -> dict[str, Any]:
+    """MEMORY USAGE per item of one project's index (`keys` entries): the hashes whole
+    (sampled fields), its candidate sets sampled."""
     r = store.redis
-    hashes = {what: int(cast(int, r.memory_usage(store._key(PROJECT, what), samples=1000)))
+    hashes = {what: int(cast(int, r.memory_usage(store._key(project, what), samples=1000)))
               for what in ("exact", "text", "answer", "print")}
-    others = {store._key(PROJECT, what).encode() for what in (*hashes, "ready", "lock")}
-    keys = int(cast(int, r.dbsize()))
     sets = keys - len(hashes) - 1  # and `ready`
     sampled: list[int] = []
     members: list[int] = []
-    while len(sampled) < 2000:
-        name = cast(bytes | None, r.randomkey())
-        if name is None:
+    for name in r.scan_iter(match=store._key(project, "c:*"), count=1000):
+        sampled.append(int(cast(int, r.memory_usage(name))))
+        members.append(int(cast(int, r.scard(name))))
+        if len(sampled) >= 2000:
             break
-        if name not in others:
-            sampled.append(int(cast(int, r.memory_usage(name))))
-            members.append(int(cast(int, r.scard(name))))
     per_set = statistics.fmean(sampled) if sampled else 0.0
     out: dict[str, Any] = {f"{k}_hash": round(v / items, 1) for k, v in hashes.items()}
     out["candidate_sets"] = round(per_set * sets / items, 1)
@@ -586,7 +587,7 @@ def memory_breakdown(store: _RedisStore, items: int) -> dict[str, Any]:
     return out
 
 
-def candidates_seen(index: RedisDedupeIndex,
+def candidates_seen(index: RedisDedupeIndex, project: int,
                     batch: list[tuple[int, str, int]]) -> tuple[list[int], list[int]]:
     """How many indexed items each lookup's candidate keys hold, and how many of them its
     fingerprint allows (whose texts it reads), found before the round."""
@@ -594,7 +595,7 @@ def candidates_seen(index: RedisDedupeIndex,
     held, read = [], []
     for _, text, _ in batch:
         mine = sides(text)
-        found, prints = store.candidates(PROJECT, candidate_keys(mine, config))
+        found, prints = store.candidates(project, candidate_keys(mine, config))
         held.append(len(found))
         read.append(sum(could_copy(mine.user, prints, config)))
     return held, read
@@ -610,7 +611,7 @@ def _redis_counters(r: Redis) -> dict[str, float]:
     return out
 
 
-def timed_round(index: RedisDedupeIndex, batch: list[tuple[int, str, int]],
+def timed_round(index: RedisDedupeIndex, project: int, batch: list[tuple[int, str, int]],
                 seen: list[int | None] | None = None) -> dict[str, Any]:
     """find_or_add for every item of the batch, each timed; then the items forgotten. With the
     candidates each item was seen to have (None: not fitted), also the time a candidate adds
@@ -623,7 +624,7 @@ def timed_round(index: RedisDedupeIndex, batch: list[tuple[int, str, int]],
     clock = time.perf_counter
     for item_id, text, original in batch:
         start = clock()
-        match = index.find_or_add(PROJECT, item_id, text)
+        match = index.find_or_add(project, item_id, text)
         times.append(clock() - start)
         if original >= 0:
             if match is not None and match.kind == "near" and match.item_id == original:
@@ -634,7 +635,7 @@ def timed_round(index: RedisDedupeIndex, batch: list[tuple[int, str, int]],
             false_merges += 1
     cpu = time.process_time() - cpu
     delta = {k: v - before.get(k, 0.0) for k, v in _redis_counters(r).items()}
-    index.forget(PROJECT, [item_id for item_id, _, _ in batch])  # back to the quoted size
+    index.forget(project, [item_id for item_id, _, _ in batch])  # back to the quoted size
     n = len(batch)
     commands = {k[6:]: delta[k] for k in delta if k.startswith("calls:") and delta[k] > 0}
     ordered = sorted(times)
@@ -683,6 +684,11 @@ def _report(results: list[dict[str, Any]], flat: bool) -> None:
               f"{row['candidates_per_lookup']:>10} | {row['texts_read_per_lookup']:>6} | "
               f"{per_candidate:>8} | "
               f"{row['near_found']}/{row['near_expected']}")
+    alone = results[0]["alone_us_per_item"]
+    print(f"{results[0]['items']:,} items timed alone, before the larger indexes were filled: "
+          f"{alone:.1f} us/lookup (the largest, timed beside the others, is "
+          f"{results[-1]['us_per_item'] / alone:.2f}x that: the index's growth and the "
+          "machine's slowdown under the memory it holds, together)")
     span = f"{results[0]['items']:,} to {results[-1]['items']:,}"
     worst = max(results, key=lambda row: abs(row["ratio"] - 1))
     cpu = results[-1]["cpu_us_per_item"] / results[0]["cpu_us_per_item"]
@@ -721,7 +727,6 @@ def main() -> None:
     for item_id, text in enumerate(["how cold is it", "how old is it", *warm_texts(args.seed)]):
         index.find_or_add(PROJECT + 1, item_id, text)
     flush(r)
-    empty = used_memory(r)
 
     rounds = [lookups(args.seed, k, args.lookups, args.sizes[0]) for k in range(args.rounds)]
     users = [sides(t).user for _, t, o in rounds[0] if o < 0]
@@ -732,50 +737,73 @@ def main() -> None:
     }
     fresh = [o < 0 for _, _, o in rounds[0]]
     fit = [o < 0 and len(sides(t).user) > config.short for _, t, o in rounds[0]]
+    # One project per size, all filled before any timed round: a machine holding a large
+    # index runs everything slower (on this VM a 3.5 GB process doubles the CPU of every
+    # Redis call, whoever holds the memory), so the sizes are compared in the same state,
+    # rounds interleaved. The smallest is also timed alone, before the others are filled,
+    # which shows that effect.
     results: list[dict[str, Any]] = []
-    previous = 0
-    for size in args.sizes:
+    for number, size in enumerate(args.sizes):
+        project = PROJECT + 10 + number
+        before, keys_before = used_memory(r), int(cast(int, r.dbsize()))
         t0 = time.perf_counter()
-        fill(pool, PROJECT, previous, size)
-        index.mark_loaded(PROJECT)
+        fill(pool, project, 0, size)
+        index.mark_loaded(project)
         fill_s = time.perf_counter() - t0
-        memory = used_memory(r) - empty
-        breakdown = memory_breakdown(index.redis_store, size)
-        seen, read = candidates_seen(index, rounds[0])
-        seen_fresh = [c for c, f in zip(seen, fresh, strict=True) if f]
-        # The fit: fresh lookups with a long user turn (a short one also has deletion keys,
-        # more commands and more candidates at once).
-        seen_fit = [c if f else None for c, f in zip(seen, fit, strict=True)]
-        keys = r.dbsize()
-        runs = [timed_round(index, batch, seen_fit if k == 0 else None)
-                for k, batch in enumerate(rounds)]
-        if r.dbsize() != keys:
-            sys.exit(f"forget left {r.dbsize()} keys where the index had {keys}")
-        row = {
-            "items": size, "fill_s": round(fill_s, 1),
-            "fill_items_per_s": round((size - previous) / fill_s),
+        breakdown = memory_breakdown(index.redis_store, project, size,
+                                     int(cast(int, r.dbsize())) - keys_before)
+        seen, read = candidates_seen(index, project, rounds[0])
+        results.append({
+            "items": size, "project": project, "fill_s": round(fill_s, 1),
+            "fill_items_per_s": round(size / fill_s),
+            "bytes_per_item": round((used_memory(r) - before) / size, 1),
+            "memory_usage": breakdown, "seen": seen,
+            "candidates_per_lookup": round(statistics.fmean(seen), 2),
+            "candidates_per_fresh_lookup": round(statistics.fmean(
+                c for c, f in zip(seen, fresh, strict=True) if f), 2),
+            "candidates_max": max(seen),
+            "texts_read_per_lookup": round(statistics.fmean(read), 2),
+            "runs": [],
+        })
+        print(f"{size:>9,} items filled at {size / fill_s:,.0f} items/s: "
+              f"{results[-1]['bytes_per_item']:,.0f} B/item, "
+              f"{results[-1]['candidates_per_lookup']} candidates/lookup "
+              f"({results[-1]['texts_read_per_lookup']} texts read)", flush=True)
+        if number == 0:
+            timed_round(index, project, rounds[0])  # warm-up: wordfreq's tables and the like
+            alone = [timed_round(index, project, batch) for batch in rounds]
+            results[0]["alone_us_per_item"] = statistics.median(x["us_per_item"] for x in alone)
+            results[0]["alone_rounds"] = alone
+            print(f"{size:>9,} items alone: {results[0]['alone_us_per_item']:8.1f} us/lookup",
+                  flush=True)
+    keys = r.dbsize()
+    for k, batch in enumerate(rounds):
+        order = results[k % len(results):] + results[:k % len(results)]
+        for row in order:
+            # The fit: fresh lookups with a long user turn (a short one also has deletion
+            # keys, more commands and more candidates at once).
+            fitted = [c if f else None for c, f in zip(row["seen"], fit, strict=True)]
+            row["runs"].append(timed_round(index, row["project"], batch,
+                                           fitted if k == 0 else None))
+        print(f"  round {k + 1}: " + ", ".join(
+            f"{row['items']:,} {row['runs'][-1]['us_per_item']}" for row in results), flush=True)
+    if r.dbsize() != keys:
+        sys.exit(f"forget left {r.dbsize()} keys where the indexes had {keys}")
+    for row in results:
+        runs = row.pop("runs")
+        seen = row.pop("seen")
+        fresh_seen = [c for c, f in zip(seen, fresh, strict=True) if f]
+        row.update({
             "us_per_item": statistics.median(x["us_per_item"] for x in runs),
             "cpu_us_per_item": statistics.median(
                 x["client_cpu_us_per_item"] + x["redis_cpu_us_per_item"] for x in runs),
-            "bytes_per_item": round(memory / size, 1), "memory_usage": breakdown,
-            "candidates_per_lookup": round(statistics.fmean(seen), 2),
-            "candidates_per_fresh_lookup": round(statistics.fmean(seen_fresh), 2),
-            "candidates_max": max(seen),
-            "texts_read_per_lookup": round(statistics.fmean(read), 2),
             "us_per_candidate": runs[0]["us_per_candidate"],
-            "collision_rate_per_pair": statistics.fmean(seen_fresh) / size,
+            "collision_rate_per_pair": statistics.fmean(fresh_seen) / row["items"],
             "near_found": sum(x["near_found"] for x in runs),
             "near_expected": sum(x["near_expected"] for x in runs),
             "false_merges": sum(x["false_merges"] for x in runs),
             "rounds": runs,
-        }
-        results.append(row)
-        previous = size
-        print(f"{size:>9,} items: {row['us_per_item']:8.1f} us/lookup (rounds "
-              f"{', '.join(str(x['us_per_item']) for x in runs)}), {row['bytes_per_item']:,.0f} "
-              f"B/item, {row['candidates_per_lookup']} candidates/lookup "
-              f"({row['texts_read_per_lookup']} texts read), fill "
-              f"{row['fill_items_per_s']:,} items/s", flush=True)
+        })
     pool.close()
     pool.join()
     if not args.keep:
