@@ -44,13 +44,12 @@ with names, products, numbers, places and less common English words from wordfre
 copies among them are rare; about one user turn in ten is short (40 characters or fewer, which
 also get deletion keys). Unrelated conversations still share a candidate key now and then (an
 LSH false positive, mostly from phrasing they have in common): that rate, measured on the fresh
-lookups at each size, sets how many candidates a lookup reads, which grows with the index.
+lookups at each size, sets how many candidates a lookup gets, which grows with the index.
 
 Redis: `WINNOW_BENCH_REDIS_URL`, a benchmark database, flushed at the start and at the end
-(`--keep` keeps the last fill; 1,000,000 items take about 3.5 GB). Run with
-`bash benchmarks/run-dedupe` (starts Redis; about 11 minutes on 2 cores shared with other work,
-8 of them filling); `--sizes 1000,10000 --rounds 1` for a look. Results go to
-benchmarks/results/.
+(`--keep` keeps the fills; 1,000,000 items take about 3.5 GB). Run with
+`bash benchmarks/run-dedupe` (starts Redis; about 5 minutes on 2 cores, 4 of them filling);
+`--sizes 1000,10000 --rounds 1` for a look. Results go to benchmarks/results/.
 """
 
 from __future__ import annotations
