@@ -138,7 +138,7 @@ def test_an_index_in_the_old_format_is_dropped_and_rebuilt(redis_client: Redis) 
 
 
 @pytest.mark.redis
-def test_candidates_come_with_their_fingerprints_and_one_without_is_not_ruled_out(
+def test_candidates_come_with_fingerprints_and_an_item_without_one_is_not_ruled_out(
     redis_client: Redis,
 ) -> None:
     from workers.curation.dedupe import UNKNOWN, fingerprint, sides
@@ -153,8 +153,11 @@ def test_candidates_come_with_their_fingerprints_and_one_without_is_not_ruled_ou
     assert keys and all(redis_client.smembers(k) == {b"1"} for k in keys)
     found, prints = store.candidates(8, [k.decode().split(":c:", 1)[1] for k in keys])
     assert (found, prints) == ([1], fingerprint(sides(first).user))
-    # An item indexed without one (written by hand here): UNKNOWN, so its text is still read.
+    # An item indexed before fingerprints existed (the same format 2): the index is kept, the
+    # item's fingerprint is UNKNOWN, so its text is still read.
+    index.mark_loaded(8)
     redis_client.hdel("winnow:dedupe:8:print", "1")
+    assert index.is_loaded(8)
     assert store.candidates(8, [k.decode().split(":c:", 1)[1] for k in keys]) == ([1], UNKNOWN)
     match = index.find_or_add(8, 2, second)
     assert match is not None and (match.item_id, match.kind) == (1, "near")

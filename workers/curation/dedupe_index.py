@@ -35,10 +35,11 @@ from workers.curation.dedupe import (
 )
 
 # The Redis entries' format. 1: LSH bands over the whole conversation text, normalised texts.
-# 2: candidate keys over the user text only, texts as encoded Sides. 3: and each item's
-# fingerprint. An index in another format is dropped and rebuilt from the database (see
-# RedisDedupeIndex.is_loaded).
-FORMAT = "3"
+# 2: candidate keys over the user text only, texts as encoded Sides. An index in another
+# format is dropped and rebuilt from the database (see RedisDedupeIndex.is_loaded). The
+# fingerprints (the `print` hash) came later within format 2, so an index written before them
+# is kept: its items have none and are never ruled out (UNKNOWN), new items get one.
+FORMAT = "2"
 
 
 @dataclass(frozen=True)
