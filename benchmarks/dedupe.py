@@ -9,9 +9,9 @@ memory per item, in Redis, as one project's index grows from 10,000 to 1,000,000
   copies (two typos in the user turn) of items indexed at every size, and counts the copies
   found as near copies of their own original. The same lookups at every size; after a round
   its items are taken out again with the index's own `forget`, so each round sees exactly the
-  size it is quoted at (`forget` scans the project's exact-key hash: ~20 s a round at
-  1,000,000). Median of `--rounds` rounds, microseconds per item; also the CPU time per lookup
-  (this process plus the Redis server), steadier than wall time on a shared machine. Before
+  size it is quoted at. Median of `--rounds` rounds, microseconds per item; also the CPU time
+  per lookup (this process plus the Redis server), steadier than wall time on a shared machine.
+  Before
   the rounds, every lookup's candidates are counted (the items its candidate keys hold, and
   the texts its fingerprint lets it read), and the time a candidate adds is fitted over the
   first round's fresh long-text lookups. Each size is its own project, all filled before the
@@ -396,18 +396,20 @@ REPLAY_BATCH = 1_000  # commands per script call: a few milliseconds of Redis at
 class _Batch:
     """`_RedisStore.redis` during a bulk fill: the store's writes are recorded and replayed by
     a script, a thousand commands to a call (redis-py spends ~10 us of CPU on each command of a
-    pipeline, and an item takes 27). `insert`'s own pipeline is this batch; `exact_get_or_set`
+    pipeline, and an item takes 28). The store's pipelines are this batch; `exact_get_or_set`
     reads its key back, which a recorded write cannot answer: None, as for a key this item has
     just set (every item is new). Any other command the store would use fails here."""
 
     def __init__(self) -> None:
         self.commands: list[str] = []
+        self.pending = 0  # replies a pipeline's `execute` owes
 
     def _record(self, command: str, key: str, *args: str) -> None:
         fields = (str(len(args)), command, key, *args)
         if any("\0" in f for f in fields):
             raise ValueError(f"a NUL in {command} {key}")
         self.commands.append("\0".join(fields) + "\0")
+        self.pending += 1
 
     def hsetnx(self, name: str, key: str, value: str) -> None:
         self._record("HSETNX", name, key, value)
@@ -419,13 +421,16 @@ class _Batch:
         self._record("SADD", name, *values)
 
     def hget(self, name: str, key: str) -> None:
+        self.pending += 1
         return None
 
     def pipeline(self, transaction: bool = True) -> _Batch:
+        self.pending = 0
         return self
 
     def execute(self) -> list[Any]:
-        return []
+        replies, self.pending = [None] * self.pending, 0
+        return replies
 
     def send(self, redis: Redis) -> None:
         replay = redis.register_script(_REPLAY)
@@ -568,7 +573,7 @@ def memory_breakdown(store: _RedisStore, project: int, items: int, keys: int) ->
     (sampled fields), its candidate sets sampled."""
     r = store.redis
     hashes = {what: int(cast(int, r.memory_usage(store._key(project, what), samples=1000)))
-              for what in ("exact", "text", "answer", "print")}
+              for what in ("exact", "key", "text", "answer", "print")}
     sets = keys - len(hashes) - 1  # and `ready`
     sampled: list[int] = []
     members: list[int] = []

@@ -163,3 +163,36 @@ def test_candidates_come_with_fingerprints_and_an_item_without_one_is_not_ruled_
     assert match is not None and (match.item_id, match.kind) == (1, "near")
     index.forget(8, [1, 2])
     assert redis_client.hlen("winnow:dedupe:8:print") == 0
+
+
+@pytest.mark.redis
+def test_forget_finds_exact_keys_without_walking_the_index_and_walks_for_older_items(
+    redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert REDIS_URL
+    index = RedisDedupeIndex(REDIS_URL)
+    store = index.redis_store
+    texts = [_conv(f"Question {n}: how do I renew passport number {n * 7919}?", "Like so.")
+             for n in range(6)]
+    for item_id, text in enumerate(texts, start=1):
+        assert index.find_or_add(12, item_id, text) is None
+    assert index.find_or_add(12, 7, texts[0]) is not None  # an exact copy of item 1
+
+    def no_walk(*args: object, **kwargs: object) -> object:
+        raise AssertionError("forget walked the exact-key hash")
+
+    real_walk = store.redis.hscan_iter
+    monkeypatch.setattr(store.redis, "hscan_iter", no_walk)
+    index.forget(12, [7])  # the copy: item 1 keeps its exact key
+    assert set(redis_client.hvals("winnow:dedupe:12:exact")) == {b"1", b"2", b"3", b"4", b"5",
+                                                                  b"6"}
+    index.forget(12, [1, 2])
+    held = set(redis_client.hvals("winnow:dedupe:12:exact"))
+    assert held == {b"3", b"4", b"5", b"6"}
+    assert not {b"1", b"2", b"7"} & set(redis_client.hkeys("winnow:dedupe:12:key"))
+    # An item indexed before exact keys were kept with their items: the walk finds it.
+    redis_client.hdel("winnow:dedupe:12:key", "3")
+    monkeypatch.setattr(store.redis, "hscan_iter", real_walk)
+    index.forget(12, [3])
+    assert set(redis_client.hvals("winnow:dedupe:12:exact")) == {b"4", b"5", b"6"}
+    assert index.find_or_add(12, 8, texts[0]) is None  # canonical again, its copy forgotten

@@ -169,11 +169,13 @@ class _MemoryStore:
         self.sides: dict[tuple[int, int], str] = {}
         self.answers: dict[tuple[int, int], str] = {}
         self.prints: dict[tuple[int, int], bytes] = {}
+        self.keys: dict[tuple[int, int], str] = {}  # each item's exact key
         self.buckets: dict[tuple[int, str], set[int]] = {}
         self.guard = threading.RLock()
 
     def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int:
         with self.guard:
+            self.keys[(project_id, item_id)] = key
             return self.exact.setdefault((project_id, key), item_id)
 
     def answer(self, project_id: int, item_id: int) -> str | None:
@@ -206,9 +208,10 @@ class _MemoryStore:
 
     def forget(self, project_id: int, item_ids: set[int], keys: dict[int, list[str]]) -> None:
         with self.guard:
-            for stale in [k for k, v in self.exact.items() if k[0] == project_id and v in item_ids]:
-                del self.exact[stale]
             for item_id in item_ids:
+                exact_key = self.keys.pop((project_id, item_id), None)
+                if exact_key is not None and self.exact.get((project_id, exact_key)) == item_id:
+                    del self.exact[(project_id, exact_key)]
                 self.sides.pop((project_id, item_id), None)
                 self.answers.pop((project_id, item_id), None)
                 self.prints.pop((project_id, item_id), None)
@@ -233,9 +236,10 @@ class MemoryDedupeIndex(_Index):
 
 
 class _RedisStore:
-    """Per project: hashes `exact` (key -> item), `text` (item -> encoded Sides), `answer`
-    (item -> its answer), `print` (item -> its fingerprint in hex), a set `c:<key>` of item
-    ids per candidate key, and `ready`, which holds the FORMAT the entries were written in."""
+    """Per project: hashes `exact` (key -> item), `key` (item -> its exact key), `text` (item ->
+    encoded Sides), `answer` (item -> its answer), `print` (item -> its fingerprint in hex), a
+    set `c:<key>` of item ids per candidate key, and `ready`, which holds the FORMAT the entries
+    were written in."""
 
     def __init__(self, url: str, prefix: str) -> None:
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
@@ -247,8 +251,11 @@ class _RedisStore:
 
     def exact_get_or_set(self, project_id: int, key: str, item_id: int) -> int:
         name = self._key(project_id, "exact")
-        self.redis.hsetnx(name, key, str(item_id))
-        stored = cast(bytes | None, self.redis.hget(name, key))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hsetnx(name, key, str(item_id))
+        pipe.hget(name, key)
+        pipe.hset(self._key(project_id, "key"), str(item_id), key)  # for `forget`
+        stored = cast(bytes | None, pipe.execute()[1])
         return int(stored) if stored else item_id
 
     def answer(self, project_id: int, item_id: int) -> str | None:
@@ -301,17 +308,27 @@ class _RedisStore:
 
     def forget(self, project_id: int, item_ids: set[int], keys: dict[int, list[str]]) -> None:
         exact = self._key(project_id, "exact")
-        wanted = {str(i).encode() for i in item_ids}
-        # A walk over the whole hash (items are not keyed by their exact key): a thousand
-        # entries a round trip, not HSCAN's default ten (100,000 entries: 1.9 s → 0.4 s).
-        stale = [k for k, v in self.redis.hscan_iter(exact, count=1000) if v in wanted]
+        names = sorted(str(i) for i in item_ids)
+        if not names:
+            return
+        own = cast(list[bytes | None], self.redis.hmget(self._key(project_id, "key"), names))
+        known: dict[bytes, bytes] = {
+            name.encode(): key for name, key in zip(names, own, strict=True) if key}
+        stale: list[bytes] = []
+        if known:  # an item's exact key goes if it still names the item (a copy's does not)
+            exact_keys = list(known.values())
+            holders = cast(list[bytes | None], self.redis.hmget(exact, exact_keys))
+            stale = [k for k, holder in zip(exact_keys, holders, strict=True)
+                     if holder is not None and known.get(holder) == k]
+        unknown = {name.encode() for name, key in zip(names, own, strict=True) if not key}
+        if unknown:
+            # Items indexed before their exact key was kept with them: a walk over the whole
+            # hash, a thousand entries a round trip (100,000 entries: 0.4 s).
+            stale += [k for k, v in self.redis.hscan_iter(exact, count=1000) if v in unknown]
         if stale:
-            self.redis.hdel(exact, *stale)
-        names = [str(i) for i in item_ids]
-        if names:
-            self.redis.hdel(self._key(project_id, "text"), *names)
-            self.redis.hdel(self._key(project_id, "answer"), *names)
-            self.redis.hdel(self._key(project_id, "print"), *names)
+            self.redis.hdel(exact, *[k.decode() for k in stale])
+        for what in ("text", "answer", "print", "key"):
+            self.redis.hdel(self._key(project_id, what), *names)
         pipe = self.redis.pipeline(transaction=False)
         for item_id, item_keys in keys.items():
             for key in item_keys:
