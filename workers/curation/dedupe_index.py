@@ -325,11 +325,11 @@ class _RedisStore:
             # Items indexed before their exact key was kept with them: a walk over the whole
             # hash, a thousand entries a round trip (100,000 entries: 0.4 s).
             stale += [k for k, v in self.redis.hscan_iter(exact, count=1000) if v in unknown]
+        pipe = self.redis.pipeline(transaction=False)  # the deletions in one round trip
         if stale:
-            self.redis.hdel(exact, *[k.decode() for k in stale])
+            pipe.hdel(exact, *[k.decode() for k in stale])
         for what in ("text", "answer", "print", "key"):
-            self.redis.hdel(self._key(project_id, what), *names)
-        pipe = self.redis.pipeline(transaction=False)
+            pipe.hdel(self._key(project_id, what), *names)
         for item_id, item_keys in keys.items():
             for key in item_keys:
                 pipe.srem(self._key(project_id, f"c:{key}"), str(item_id))
